@@ -1,0 +1,3 @@
+from climb_cli.cli import main
+
+main()

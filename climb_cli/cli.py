@@ -1,0 +1,323 @@
+"""The `bench` command line: parse, call one function, render. Known errors exit 2 without a traceback."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from climb_cli import __version__
+from climb_cli.errors import BenchError
+
+app = typer.Typer(
+    name="bench",
+    help="Benchmark class-imbalance remedies (resampling, class weights, thresholds) on tabular data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+datasets_app = typer.Typer(help="The dataset catalog (datasets.yaml).", no_args_is_help=True)
+app.add_typer(datasets_app, name="datasets")
+
+_STATE = {"debug": False}
+
+
+class TableFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    md = "md"
+    csv = "csv"
+    json = "json"
+
+
+class ComponentFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def handle_errors(func: Any) -> Any:
+    """Turn BenchError into one message on stderr and exit code 2 (``--debug`` re-raises)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except BenchError as exc:
+            if _STATE["debug"]:
+                raise
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            typer.echo("Interrupted: finished jobs are saved; run the same command to resume.",
+                       err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"bench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    """bench: run imbalance benchmarks from a YAML grid, then report and compare the results."""
+    _STATE["debug"] = debug
+
+
+def _echo_out(text: str, out: Path | None) -> None:
+    if out is None:
+        typer.echo(text)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text if text.endswith("\n") else text + "\n")
+        typer.echo(f"wrote {out}", err=True)
+
+
+def _rich_table(df: Any, title: str | None = None) -> str:
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in df.columns:
+        table.add_column(str(col), overflow="fold")
+    for rec in df.itertuples(index=False):
+        table.add_row(*[_cell(v) for v in rec])
+    buf = io.StringIO()
+    Console(file=buf, width=200, force_terminal=False).print(table)
+    return buf.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return "" if value != value else f"{value:.4f}"
+    return str(value)
+
+
+@app.command()
+@handle_errors
+def run(
+    config: Annotated[Path, typer.Argument(help="Experiment config (YAML).")],
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="Output directory [default: results/<name>].")] = None,
+    n_jobs: Annotated[int | None, typer.Option("--n-jobs", "-j",
+                                               help="Worker processes (-1: all cores) "
+                                                    "[default: the config's n_jobs].")] = None,
+    resume: Annotated[bool, typer.Option("--resume/--no-resume",
+                                         help="Skip jobs already recorded in the output.")] = True,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed",
+                                               help="On resume, run failed jobs again.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run",
+                                          help="Validate and show the plan; fit nothing.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Run every job of CONFIG; write results.parquet, results.csv and manifest.json."""
+    from climb_cli.engine.runner import prepare, run_experiment
+
+    experiment = prepare(config)
+    out = output or Path("results") / experiment.config.name
+    if n_jobs == 0:
+        raise BenchError("--n-jobs must be a positive number of processes or -1 (all cores).")
+    if dry_run:
+        s = run_experiment(experiment, out, n_jobs=n_jobs, resume=resume,
+                           retry_failed=retry_failed, dry_run=True)
+        p = s.plan
+        typer.echo(f"{experiment.config.name}: {s.total} jobs ({s.already_done} done, "
+                   f"{s.total - s.already_done} pending) -> {out}")
+        typer.echo(f"plan: {p['groups']} groups, {p['fits']} model fits, "
+                   f"{p['resamplings']} resamplings. Nothing was fitted (--dry-run).")
+        return
+    progress = _Progress(quiet)
+    try:
+        s = run_experiment(experiment, out, n_jobs=n_jobs, resume=resume,
+                           retry_failed=retry_failed, on_start=progress.start,
+                           on_rows=progress.advance)
+    finally:
+        progress.stop()
+    counts = ", ".join(f"{n} {k}" for k, n in sorted(s.status_counts.items()))
+    typer.echo(f"{experiment.config.name}: {s.total} jobs ({counts}); ran {s.executed} now, "
+               f"{s.already_done} already done; {s.elapsed_s:.1f}s -> {out}")
+    if s.n_failed:
+        typer.echo(f"{s.n_failed} of {s.total} jobs failed; see the 'error' column of "
+                   f"{out / 'results.csv'}", err=True)
+        raise typer.Exit(1)
+
+
+class _Progress:
+    """A rich progress bar on stderr (silent with --quiet or when not a terminal... unless asked)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar: Any = None
+        self.task: Any = None
+        self.failed = 0
+
+    def start(self, total: int) -> None:
+        if self.quiet or total == 0:
+            return
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("failed {task.fields[failed]}"), TimeElapsedColumn(),
+                            TextColumn("ETA"), TimeRemainingColumn(),
+                            console=Console(stderr=True), transient=False)
+        self.bar.start()
+        self.task = self.bar.add_task("jobs", total=total, failed=0)
+
+    def advance(self, n: int, rows: list[dict[str, Any]]) -> None:
+        self.failed += sum(r["status"] == "error" for r in rows)
+        if self.bar is not None:
+            desc = rows[0]["dataset"] if rows else "jobs"
+            self.bar.update(self.task, advance=n, failed=self.failed, description=desc)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@app.command()
+@handle_errors
+def validate(config: Annotated[Path, typer.Argument(help="Experiment config (YAML).")]) -> None:
+    """Validate CONFIG and every component's parameters without fitting; print the job count."""
+    from climb_cli.engine.runner import prepare
+
+    exp = prepare(config)
+    n_methods = 1
+    for choices in exp.axes.values():
+        n_methods *= len(choices)
+    cv = exp.config.cv
+    typer.echo(f"{config}: valid. {exp.n_jobs_total} jobs = {len(exp.datasets)} datasets x "
+               f"{n_methods} methods x {cv.n_splits} folds x {cv.n_repeats} repeats.")
+
+
+@app.command()
+@handle_errors
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="Output directory of `bench run`.")],
+    metric: Annotated[list[str] | None, typer.Option("--metric", "-m",
+                                                     help="Metric(s) to rank by [default: all].")] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.table,
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+) -> None:
+    """Leaderboards: per method, mean score over datasets and mean rank."""
+    from climb_cli.report.leaderboard import leaderboards, render_markdown, to_long
+    from climb_cli.store import read_results
+
+    boards = leaderboards(read_results(run_dir), metric or None)
+    if fmt is ReportFormat.md:
+        text = render_markdown(boards)
+    elif fmt is ReportFormat.csv:
+        text = to_long(boards).to_csv(index=False)
+    elif fmt is ReportFormat.json:
+        text = to_long(boards).to_json(orient="records", indent=2)
+    else:
+        from climb_cli.report.leaderboard import metric_direction
+
+        text = "\n".join(
+            _rich_table(b, f"{m} ({'higher' if metric_direction(m) else 'lower'} is better)")
+            for m, b in boards.items())
+    _echo_out(text, out)
+
+
+@datasets_app.command("list")
+@handle_errors
+def datasets_list(
+    fmt: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
+    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Only entries with this tag.")] = None,
+) -> None:
+    """The dataset catalog: rows, features, classes, imbalance ratio, source."""
+    import pandas as pd
+
+    from climb_cli.datasets.catalog import load_catalog
+
+    recs = []
+    for name, spec in load_catalog().items():
+        if tag and not set(tag) <= set(spec.tags):
+            continue
+        recs.append({"name": name, "rows": spec.rows, "features": spec.features,
+                     "classes": spec.classes, "minority": spec.minority,
+                     "imbalance_ratio": spec.imbalance_ratio, "source": spec.locator(),
+                     "tags": ",".join(spec.tags)})
+    df = pd.DataFrame(recs, columns=["name", "rows", "features", "classes", "minority",
+                                     "imbalance_ratio", "source", "tags"])
+    if fmt is TableFormat.csv:
+        typer.echo(df.to_csv(index=False), nl=False)
+    elif fmt is TableFormat.json:
+        typer.echo(df.to_json(orient="records", indent=2))
+    else:
+        typer.echo(_rich_table(df.astype(object).where(df.notna(), ""), f"{len(df)} datasets"))
+
+
+@app.command()
+@handle_errors
+def components(
+    kind: Annotated[str | None, typer.Option("--kind", "-k",
+                                             help="resampler, class_weight, threshold, classifier "
+                                                  "or metric.")] = None,
+    fmt: Annotated[ComponentFormat, typer.Option("--format", "-f")] = ComponentFormat.table,
+) -> None:
+    """Registered components with their tags, parameters (defaults) and descriptions."""
+    from climb_cli import registry
+    from climb_cli.errors import UnknownComponentError
+
+    if kind is not None and kind not in registry.KINDS:
+        raise UnknownComponentError("component kind", kind, registry.KINDS)
+    recs = []
+    for k in registry.KINDS:
+        if kind and k != kind:
+            continue
+        for name, comp in registry.available(k).items():
+            recs.append({"kind": k, "name": name, "tags": sorted(comp.tags),
+                         "parameters": {p: _jsonable(v) for p, v in comp.parameters().items()},
+                         "description": comp.description})
+    if fmt is ComponentFormat.json:
+        typer.echo(json.dumps(recs, indent=2))
+        return
+    import pandas as pd
+
+    df = pd.DataFrame([{**r, "tags": ", ".join(r["tags"]),
+                        "parameters": ", ".join(f"{p}={v}" for p, v in r["parameters"].items())}
+                       for r in recs])
+    typer.echo(_rich_table(df))
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        json.dumps(value)
+        return value
+    except TypeError:
+        return repr(value)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="bench")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

