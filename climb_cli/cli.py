@@ -88,7 +88,7 @@ def main_callback(
 
 def _echo_out(text: str, out: Path | None) -> None:
     if out is None:
-        typer.echo(text)
+        typer.echo(text.rstrip("\n"))
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text if text.endswith("\n") else text + "\n")
