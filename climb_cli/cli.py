@@ -133,6 +133,10 @@ def run(
     dry_run: Annotated[bool, typer.Option("--dry-run",
                                           help="Validate and show the plan; fit nothing.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    save_predictions: Annotated[bool | None, typer.Option(
+        "--save-predictions/--no-save-predictions",
+        help="Write test-fold predictions to predictions.parquet [default: the config's "
+             "save_predictions].")] = None,
 ) -> None:
     """Run every job of CONFIG; write results.parquet, results.csv and manifest.json."""
     from climb_cli.engine.runner import prepare, run_experiment
@@ -153,7 +157,8 @@ def run(
     progress = _Progress(quiet)
     try:
         s = run_experiment(experiment, out, n_jobs=n_jobs, resume=resume,
-                           retry_failed=retry_failed, on_start=progress.start,
+                           retry_failed=retry_failed, save_predictions=save_predictions,
+                           on_start=progress.start,
                            on_rows=progress.advance)
     finally:
         progress.stop()

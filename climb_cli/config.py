@@ -52,6 +52,7 @@ class ExperimentConfig(_Strict):
     classifiers: ComponentsField
     metrics: list[str] = Field(default_factory=lambda: list(DEFAULT_METRICS), min_length=1)
     n_jobs: int = -1
+    save_predictions: bool = False
 
     @field_validator("resamplers", "class_weights", "thresholds", "classifiers")
     @classmethod

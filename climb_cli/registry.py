@@ -7,6 +7,7 @@ registered in ``climb_cli.components`` (see ``bench components``).
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -119,12 +120,15 @@ def estimator_component(
     *,
     bench_defaults: Mapping[str, Any] | None = None,
     tags: frozenset[str] = frozenset(),
-    post_build: Callable[[Any, dict[str, Any]], Any] | None = None,
+    hidden: frozenset[str] = frozenset(),
+    check_context: Mapping[str, Any] | None = None,
 ) -> Component:
     """A component wrapping a scikit-learn-compatible estimator class.
 
-    Its parameters are the estimator's own (minus those bench sets), so a wrong name is caught
-    before any fit, and values are checked by the estimator's own parameter constraints.
+    Its parameters are the estimator's own (minus those bench sets and ``hidden`` ones that take
+    Python objects), so a wrong name is caught before any fit, and values are checked by the
+    estimator's own parameter constraints. Context values (``class_weight``,
+    ``categorical_features``...) are passed only to estimators that accept them.
     """
     bench_defaults = dict(bench_defaults or {})
     cache: dict[str, Any] = {}
@@ -136,7 +140,7 @@ def estimator_component(
 
     def build(params: dict[str, Any], random_state: int | None = None, **context: Any) -> Any:
         klass = cls()
-        accepted = klass().get_params(deep=False)
+        accepted = inspect.signature(klass).parameters
         kwargs = {**bench_defaults, **params}
         if "random_state" in accepted:
             kwargs["random_state"] = random_state
@@ -145,11 +149,10 @@ def estimator_component(
         for key, value in context.items():
             if key in accepted and value is not None:
                 kwargs[key] = value
-        est = klass(**kwargs)
-        return post_build(est, context) if post_build else est
+        return klass(**kwargs)
 
     def check(params: dict[str, Any]) -> None:
-        est = build(params, random_state=0)
+        est = build(params, random_state=0, **dict(check_context or {}))
         # scikit-learn and imbalanced-learn estimators declare constraints for every parameter
         if hasattr(est, "_parameter_constraints") and hasattr(est, "_validate_params"):
             est._validate_params()
@@ -159,10 +162,11 @@ def estimator_component(
 
         def _data(self) -> dict[str, Any]:
             if "defaults" not in cache:
-                params = cls()().get_params(deep=False)
+                params = cls()(**dict(check_context or {})).get_params(deep=False)
                 params.update(bench_defaults)
                 cache["defaults"] = {
-                    k: v for k, v in sorted(params.items()) if k not in RESERVED_PARAMS
+                    k: v for k, v in sorted(params.items())
+                    if k not in RESERVED_PARAMS and k not in hidden
                 }
             return cache["defaults"]
 

@@ -43,6 +43,7 @@ BASE_COLUMNS: dict[str, str] = {
     "error": "string",
     "n_train": "int64",
     "n_train_resampled": "int64",
+    "resampled_class_counts": "string",
     "n_test": "int64",
     "n_test_minority": "int64",
     "threshold_value": "float64",
@@ -80,23 +81,53 @@ def atomic_write_text(path: Path, text: str) -> None:
     _atomic_write_bytes(path, lambda tmp: tmp.write_text(text))
 
 
-class PartWriter:
-    """Buffers rows and flushes them as new part files (every ``max_rows`` or ``max_seconds``)."""
+def predictions_schema() -> Any:
+    """Arrow schema of predictions.parquet (``score``: binary positive-class score;
+    ``proba``: per-class probabilities on multiclass data)."""
+    import pyarrow as pa
 
-    def __init__(self, out_dir: Path, metrics: Sequence[str], max_rows: int = 500,
-                 max_seconds: float = 2.0) -> None:
-        self.dir = out_dir / "parts"
+    return pa.schema([("job_id", pa.string()), ("finished_at", pa.string()), ("row", pa.int64()),
+                      ("repeat", pa.int64()), ("fold", pa.int64()), ("y_true", pa.int64()),
+                      ("y_pred", pa.int64()), ("score", pa.float64()),
+                      ("proba", pa.list_(pa.float64()))])
+
+
+class PartWriter:
+    """Buffers tables and flushes them as new part files (every ``max_rows`` or ``max_seconds``).
+
+    Each flush writes one new file atomically under ``<out>/<subdir>/``; files are never rewritten,
+    so several processes may append to the same directory.
+    """
+
+    def __init__(self, out_dir: Path, arrow_schema: Any, subdir: str = "parts",
+                 max_rows: int = 500, max_seconds: float = 2.0) -> None:
+        self.dir = out_dir / subdir
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.schema = schema(metrics)
-        self.buffer: list[dict[str, Any]] = []
+        self.schema = arrow_schema
+        self.buffer: list[Any] = []
+        self.n_buffered = 0
         self.max_rows, self.max_seconds = max_rows, max_seconds
         self.last_flush = time.monotonic()
         self.count = 0
 
-    def add(self, rows: Iterable[dict[str, Any]]) -> None:
-        """Queue rows; flush when the buffer is large or old."""
-        self.buffer.extend(rows)
-        if len(self.buffer) >= self.max_rows or time.monotonic() - self.last_flush > self.max_seconds:
+    def add_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Queue row dicts."""
+        import pyarrow as pa
+
+        if rows:
+            self._add(pa.Table.from_pylist(rows, schema=self.schema))
+
+    def add_columns(self, columns: dict[str, Any]) -> None:
+        """Queue a columnar batch."""
+        import pyarrow as pa
+
+        self._add(pa.Table.from_pydict({k: list(columns[k]) if k == "proba" else columns[k]
+                                        for k in self.schema.names}, schema=self.schema))
+
+    def _add(self, table: Any) -> None:
+        self.buffer.append(table)
+        self.n_buffered += table.num_rows
+        if self.n_buffered >= self.max_rows or time.monotonic() - self.last_flush > self.max_seconds:
             self.flush()
 
     def flush(self) -> None:
@@ -107,11 +138,11 @@ class PartWriter:
         self.last_flush = time.monotonic()
         if not self.buffer:
             return
-        table = pa.Table.from_pylist(self.buffer, schema=self.schema)
+        table = pa.concat_tables(self.buffer)
         self.count += 1
         name = f"part-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{self.count:05d}.parquet"
         _atomic_write_bytes(self.dir / name, lambda tmp: pq.write_table(table, tmp))
-        self.buffer = []
+        self.buffer, self.n_buffered = [], 0
 
 
 def read_parts(out_dir: Path, columns: Sequence[str] | None = None) -> Any:
@@ -162,6 +193,33 @@ def consolidate(out_dir: Path, job_order: Sequence[str], metrics: Sequence[str])
     _atomic_write_bytes(out_dir / "results.parquet", lambda tmp: pq.write_table(table, tmp))
     _atomic_write_bytes(out_dir / "results.csv", lambda tmp: df.to_csv(tmp, index=False))
     return df
+
+
+def consolidate_predictions(out_dir: Path, results: Any) -> int:
+    """Rebuild predictions.parquet from its parts, streaming: only the rows of the latest result of
+    each ok job in ``results``. Returns the number of rows written."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    files = sorted((out_dir / "pred_parts").glob("part-*.parquet"))
+    if not files:
+        return 0
+    ok = results[results["status"] == "ok"]
+    keys = pa.array((ok["job_id"] + "|" + ok["finished_at"]).tolist(), pa.string())
+    target = out_dir / "predictions.parquet"
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    n = 0
+    with pq.ParquetWriter(tmp, predictions_schema()) as writer:
+        for f in files:
+            table = pq.read_table(f, schema=predictions_schema())
+            key = pc.binary_join_element_wise(table["job_id"], table["finished_at"], "|")
+            table = table.filter(pc.is_in(key, value_set=keys))
+            if table.num_rows:
+                writer.write_table(table)
+                n += table.num_rows
+    os.replace(tmp, target)
+    return n
 
 
 def read_results(run_dir: Path) -> Any:

@@ -24,13 +24,17 @@ def test_components_json_lists_every_kind(cli: Any) -> None:
     result = cli("components", "--format", "json")
     recs = json.loads(result.stdout)
     names = {(r["kind"], r["name"]) for r in recs}
-    assert {("resampler", n) for n in ("none", "ros", "rus", "smote")} <= names
-    assert {("classifier", n) for n in ("logreg", "rf", "lgbm", "hgb")} <= names
+    assert {("resampler", n) for n in ("none", "ros", "rus", "smote", "smotenc", "nearmiss",
+                                       "smote_enn", "smote_tomek", "ncr", "iht")} <= names
+    assert {("classifier", n) for n in ("logreg", "rf", "lgbm", "hgb", "spe", "brf", "easy_ensemble",
+                                        "rusboost", "balanced_bagging", "xgboost")} <= names
     assert {("threshold", "default"), ("threshold", "tuned"), ("class_weight", "balanced")} <= names
     smote = next(r for r in recs if r["name"] == "smote")
     assert smote["parameters"] == {"k_neighbors": 5, "sampling_strategy": "auto"}
     tuned = next(r for r in recs if r["name"] == "tuned")
-    assert tuned["parameters"] == {"objective": "f1", "cv": 5, "thresholds": 100}
+    assert tuned["parameters"] == {"objective": "f1", "cv": 5, "thresholds": 100, "beta": 1.0,
+                                   "fp_cost": 1.0, "fn_cost": 1.0, "min_precision": 0.5,
+                                   "min_recall": 0.5}
     assert "binary_only" in tuned["tags"]
     brier = next(r for r in recs if r["name"] == "brier")
     assert "lower_is_better" in brier["tags"]

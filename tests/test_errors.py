@@ -18,7 +18,8 @@ def test_unknown_top_level_key(cli: Any, write_config: Any) -> None:
     path = write_config({"foo": 1})
     _fails(cli("validate", path),
            f"{path}: unknown key 'foo'. Valid keys are: catalog, class_weights, classifiers, cv, "
-           "datasets, metrics, n_jobs, name, preprocessing, resamplers, seed, thresholds.")
+           "datasets, metrics, n_jobs, name, preprocessing, resamplers, save_predictions, seed, "
+           "thresholds.")
 
 
 def test_unknown_nested_key(cli: Any, write_config: Any) -> None:
@@ -30,13 +31,27 @@ def test_unknown_nested_key(cli: Any, write_config: Any) -> None:
 def test_unknown_component_lists_available(cli: Any, write_config: Any) -> None:
     path = write_config({"resamplers": {"none": {}, "smoot": {}}})
     _fails(cli("validate", path),
-           "resamplers: unknown resampler 'smoot'. Available resamplers are: none, ros, rus, smote.")
+           "resamplers: unknown resampler 'smoot'. Available resamplers are: adasyn, allknn, "
+           "borderline_smote, cluster_centroids, cnn, enn, iht, kmeans_smote, ncr, nearmiss, none, "
+           "oss, renn, ros, rus, smote, smote_enn, smote_tomek, smoten, smotenc, svm_smote, tomek.")
 
 
 def test_unknown_classifier_in_list_form(cli: Any, write_config: Any) -> None:
-    path = write_config({"classifiers": ["logreg", "xgboost"]})
+    path = write_config({"classifiers": ["logreg", "xgb"]})
     _fails(cli("validate", path),
-           "classifiers: unknown classifier 'xgboost'. Available classifiers are: hgb, lgbm, logreg, rf.")
+           "classifiers: unknown classifier 'xgb'. Available classifiers are: adaboost, bagging, "
+           "balanced_bagging, brf, catboost, dt, easy_ensemble, et, gb, hgb, knn, lgbm, linear_svm, "
+           "logreg, mlp, nb, rf, rusboost, spe, svm, xgboost.")
+
+
+def test_missing_optional_extra(cli: Any, write_config: Any) -> None:
+    from importlib.util import find_spec
+
+    if find_spec("xgboost") is not None:
+        pytest.skip("xgboost is installed")
+    _fails(cli("validate", write_config({"classifiers": {"xgboost": {"max_depth": 3}}})),
+           "classifier 'xgboost': needs the optional package 'xgboost': "
+           "pip install 'climb-cli[xgboost]'")
 
 
 def test_bad_parameter_value_uses_estimator_constraints(cli: Any, write_config: Any) -> None:
@@ -60,14 +75,17 @@ def test_reserved_parameter(cli: Any, write_config: Any) -> None:
 
 def test_bad_threshold_objective(cli: Any, write_config: Any) -> None:
     path = write_config({"thresholds": {"tuned": {"objective": "f3"}}})
-    _fails(cli("validate", path), "threshold 'tuned': objective must be one of balanced_accuracy, "
-                                  "f1, f2, gmean, mcc. Got 'f3' instead.")
+    _fails(cli("validate", path), "threshold 'tuned': objective must be one of f1, f2, fbeta, "
+                                  "balanced_accuracy, mcc, gmean, cost, recall_at_precision, "
+                                  "precision_at_recall. Got 'f3' instead.")
 
 
 def test_unknown_metric(cli: Any, write_config: Any) -> None:
     path = write_config({"metrics": ["f1", "f11"]})
     _fails(cli("validate", path), "metrics: unknown metric 'f11'. Available metrics are: "
-                                  "balanced_accuracy, brier, f1, gmean, mcc, pr_auc, roc_auc.")
+                                  "accuracy, balanced_accuracy, brier, f1, f1_macro, f1_weighted, "
+                                  "f2, gmean, iba, log_loss, mcc, pr_auc, pr_auc_trapz, precision, "
+                                  "recall, roc_auc, roc_auc_ovr, specificity.")
 
 
 def test_missing_dataset_suggests_close_names(cli: Any, write_config: Any) -> None:

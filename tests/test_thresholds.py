@@ -1,4 +1,5 @@
-"""The vectorised threshold sweep equals per-threshold scikit-learn computations."""
+"""The vectorised threshold sweep equals per-threshold scikit-learn computations, and `tuned`
+equals TunedThresholdClassifierCV on the same folds."""
 
 from __future__ import annotations
 
@@ -6,44 +7,94 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import confusion_matrix, f1_score, matthews_corrcoef
+from sklearn.metrics import (balanced_accuracy_score, confusion_matrix, f1_score, fbeta_score,
+                             make_scorer, matthews_corrcoef, precision_score, recall_score)
 from sklearn.model_selection import StratifiedKFold, TunedThresholdClassifierCV
 
-from climb_cli.components.thresholds import OBJECTIVES, confusion_at, tune_threshold
+from climb_cli.components.thresholds import Decision, confusion_at, objective, tune_threshold
+from climb_cli.registry import get
+
+rng = np.random.default_rng(1)
+Y = (rng.uniform(size=300) < 0.1).astype(int)
+S = np.round(rng.uniform(size=300), 2)  # rounded: many ties
+GRID = np.linspace(0, 1, 57)
 
 
 def test_confusion_counts_match_sklearn_at_every_threshold() -> None:
-    rng = np.random.default_rng(1)
-    y = (rng.uniform(size=300) < 0.1).astype(int)
-    s = np.round(rng.uniform(size=300), 2)  # rounded: many ties
-    grid = np.linspace(0, 1, 57)
-    tp, fp, fn, tn = confusion_at(y, s, grid)
-    for i, t in enumerate(grid):
-        (tn_, fp_), (fn_, tp_) = confusion_matrix(y, (s >= t).astype(int), labels=[0, 1])
+    tp, fp, fn, tn = confusion_at(Y, S, GRID)
+    for i, t in enumerate(GRID):
+        (tn_, fp_), (fn_, tp_) = confusion_matrix(Y, (S >= t).astype(int), labels=[0, 1])
         assert (tp[i], fp[i], fn[i], tn[i]) == (tp_, fp_, fn_, tn_)
-    f1 = OBJECTIVES["f1"](tp, fp, fn, tn)
-    mcc = OBJECTIVES["mcc"](tp, fp, fn, tn)
-    for i, t in enumerate(grid):
-        pred = (s >= t).astype(int)
-        assert f1[i] == pytest.approx(f1_score(y, pred, zero_division=0.0))
-        assert mcc[i] == pytest.approx(matthews_corrcoef(y, pred))
 
 
-@pytest.mark.parametrize("objective", ["f1", "balanced_accuracy"])
-def test_tuned_threshold_equals_tunedthresholdclassifiercv(objective: str) -> None:
+@pytest.mark.parametrize(("name", "params", "reference"), [
+    ("f1", {}, lambda y, p: f1_score(y, p, zero_division=0.0)),
+    ("f2", {}, lambda y, p: fbeta_score(y, p, beta=2, zero_division=0.0)),
+    ("fbeta", {"beta": 0.5}, lambda y, p: fbeta_score(y, p, beta=0.5, zero_division=0.0)),
+    ("balanced_accuracy", {}, balanced_accuracy_score),
+    ("mcc", {}, matthews_corrcoef),
+    ("gmean", {}, lambda y, p: np.sqrt(recall_score(y, p) * recall_score(1 - y, 1 - p))),
+    ("cost", {"fp_cost": 1.0, "fn_cost": 5.0},
+     lambda y, p: -(((p == 1) & (y == 0)).sum() + 5 * ((p == 0) & (y == 1)).sum()) / len(y)),
+])
+def test_objectives_equal_sklearn_at_every_threshold(name, params, reference) -> None:  # type: ignore[no-untyped-def]
+    values = objective(name, params)(*confusion_at(Y, S, GRID))
+    for i, t in enumerate(GRID):
+        assert values[i] == pytest.approx(reference(Y, (S >= t).astype(int)), abs=1e-12)
+
+
+def test_constrained_objective_prefers_feasible_thresholds() -> None:
+    values = objective("recall_at_precision", {"min_precision": 0.2})(*confusion_at(Y, S, GRID))
+    for i, t in enumerate(GRID):
+        p = (S >= t).astype(int)
+        prec = precision_score(Y, p, zero_division=0.0)
+        expected = recall_score(Y, p) if prec >= 0.2 else prec - 1
+        assert values[i] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("name", "scoring"), [
+    ("f1", "f1"), ("balanced_accuracy", "balanced_accuracy"),
+    ("f2", make_scorer(fbeta_score, beta=2)), ("mcc", make_scorer(matthews_corrcoef)),
+])
+def test_tuned_threshold_equals_tunedthresholdclassifiercv(name: str, scoring: object) -> None:
     X, y = make_classification(n_samples=600, weights=[0.9], random_state=3, flip_y=0.05)
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
-    ref = TunedThresholdClassifierCV(LogisticRegression(), scoring=objective, cv=cv,
+    ref = TunedThresholdClassifierCV(LogisticRegression(), scoring=scoring, cv=cv,
                                      thresholds=100).fit(X, y)
     inner = []
     for tr, va in cv.split(X, y):
         model = LogisticRegression().fit(X[tr], y[tr])
         inner.append((y[va], model.predict_proba(X[va])[:, 1]))
-    threshold, score = tune_threshold(inner, objective, 100)
+    threshold, score = tune_threshold(inner, name, 100)
     assert threshold == pytest.approx(ref.best_threshold_, abs=1e-12)
     assert score == pytest.approx(ref.best_score_, abs=1e-12)
+
+
+def test_explicit_threshold_grid_is_scored_as_given() -> None:
+    grid = [0.05 * i for i in range(1, 11)]
+    t, score = tune_threshold([(Y, S)], "f1", grid)
+    best = max(grid, key=lambda g: f1_score(Y, S >= g))
+    assert t == best and score == pytest.approx(f1_score(Y, S >= best))
 
 
 def test_constant_scores_cannot_be_tuned() -> None:
     with pytest.raises(ValueError, match="constant predictions"):
         tune_threshold([(np.array([0, 1, 0]), np.array([0.3, 0.3, 0.3]))], "f1")
+
+
+def test_decision_rules() -> None:
+    proba = np.array([[0.5, 0.5], [0.7, 0.3], [0.2, 0.8]])
+    # default: >= 0.5 is positive, so an exact tie goes to the positive class
+    assert Decision(0.5).apply(proba).tolist() == [1, 0, 1]
+    y_train = np.array([0] * 7 + [1] * 3)
+    prior = get("threshold", "prior").build({}).decide(None, y_train, 2)
+    assert prior.threshold == pytest.approx(0.3)
+    assert prior.apply(proba).tolist() == [1, 1, 1]
+    mc = np.array([[0.6, 0.3, 0.1], [0.5, 0.1, 0.4]])
+    y_mc = np.array([0] * 8 + [1] + [2])
+    rule = get("threshold", "prior").build({}).decide(None, y_mc, 3)
+    # p / prior: row 0 -> [0.75, 3, 1] -> class 1 ; row 1 -> [0.625, 1, 4] -> class 2
+    assert rule.apply(mc).tolist() == [1, 2]
+    assert get("threshold", "default").build({}).decide(None, y_mc, 3).apply(mc).tolist() == [0, 0]
+    assert get("threshold", "fixed").build({"threshold": 0.25}).decide(None, y_train, 2) \
+        .apply(proba).tolist() == [1, 1, 1]

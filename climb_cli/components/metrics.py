@@ -2,7 +2,8 @@
 positive-class probability (binary) or the class-probability matrix (multiclass).
 
 Every value is computed by the scikit-learn / imbalanced-learn function named in its description;
-a metric that is undefined on a fold (e.g. ROC AUC on a test fold with one class) is NaN.
+a metric that is undefined on a fold (e.g. ROC AUC on a test fold with one class, or a binary-only
+metric on multiclass data) is NaN.
 """
 
 from __future__ import annotations
@@ -37,11 +38,37 @@ class Metric:
                 return float("nan")
 
 
-def _f1(y, pred, scores, k):  # type: ignore[no-untyped-def]
-    from sklearn.metrics import f1_score
+def _labels(k: int) -> list[int]:
+    return list(range(k))
 
-    return f1_score(y, pred, average="binary" if k == 2 else "macro", zero_division=0.0,
-                    labels=None if k == 2 else list(range(k)))
+
+def _prf(func_name: str, **kw: Any) -> Callable[..., float]:
+    """Positive-class score on binary data, macro average over classes on multiclass data."""
+
+    def fn(y, pred, scores, k):  # type: ignore[no-untyped-def]
+        import sklearn.metrics as skm
+
+        func = getattr(skm, func_name)
+        if k == 2:
+            return func(y, pred, average="binary", zero_division=0.0, **kw)
+        return func(y, pred, average="macro", labels=_labels(k), zero_division=0.0, **kw)
+
+    return fn
+
+
+def _averaged_f1(average: str) -> Callable[..., float]:
+    def fn(y, pred, scores, k):  # type: ignore[no-untyped-def]
+        from sklearn.metrics import f1_score
+
+        return f1_score(y, pred, average=average, labels=_labels(k), zero_division=0.0)
+
+    return fn
+
+
+def _accuracy(y, pred, scores, k):  # type: ignore[no-untyped-def]
+    from sklearn.metrics import accuracy_score
+
+    return accuracy_score(y, pred)
 
 
 def _balanced_accuracy(y, pred, scores, k):  # type: ignore[no-untyped-def]
@@ -50,12 +77,44 @@ def _balanced_accuracy(y, pred, scores, k):  # type: ignore[no-untyped-def]
     return balanced_accuracy_score(y, pred)
 
 
+def _specificity(y, pred, scores, k):  # type: ignore[no-untyped-def]
+    from imblearn.metrics import specificity_score
+
+    if k == 2:
+        return specificity_score(y, pred, average="binary")
+    return specificity_score(y, pred, average="macro", labels=_labels(k))
+
+
+def _gmean(y, pred, scores, k):  # type: ignore[no-untyped-def]
+    from imblearn.metrics import geometric_mean_score
+
+    if k == 2:  # sqrt(sensitivity * specificity)
+        return geometric_mean_score(y, pred, average="binary")
+    return geometric_mean_score(y, pred, average="macro", labels=_labels(k))
+
+
+def _iba(y, pred, scores, k):  # type: ignore[no-untyped-def]
+    from imblearn.metrics import geometric_mean_score, make_index_balanced_accuracy
+
+    # as in imbalanced-learn's classification_report_imbalanced: alpha=0.1, squared gmean
+    iba = make_index_balanced_accuracy(alpha=0.1, squared=True)(geometric_mean_score)
+    if k == 2:
+        return iba(y, pred, average="binary")
+    return iba(y, pred, average="macro", labels=_labels(k))
+
+
+def _mcc(y, pred, scores, k):  # type: ignore[no-untyped-def]
+    from sklearn.metrics import matthews_corrcoef
+
+    return matthews_corrcoef(y, pred)
+
+
 def _roc_auc(y, pred, scores, k):  # type: ignore[no-untyped-def]
     from sklearn.metrics import roc_auc_score
 
     if k == 2:
         return roc_auc_score(y, scores)
-    return roc_auc_score(y, scores, multi_class="ovr", average="macro", labels=list(range(k)))
+    return roc_auc_score(y, scores, multi_class="ovr", average="macro", labels=_labels(k))
 
 
 def _pr_auc(y, pred, scores, k):  # type: ignore[no-untyped-def]
@@ -66,53 +125,81 @@ def _pr_auc(y, pred, scores, k):  # type: ignore[no-untyped-def]
         if not np.any(y == 1):
             raise ValueError("no positive sample in the test fold")
         return average_precision_score(y, scores)
-    return average_precision_score(label_binarize(y, classes=list(range(k))), scores,
-                                   average="macro")
+    return average_precision_score(label_binarize(y, classes=_labels(k)), scores, average="macro")
 
 
-def _mcc(y, pred, scores, k):  # type: ignore[no-untyped-def]
-    from sklearn.metrics import matthews_corrcoef
+def _pr_auc_trapz(y, pred, scores, k):  # type: ignore[no-untyped-def]
+    from sklearn.metrics import auc, precision_recall_curve
 
-    return matthews_corrcoef(y, pred)
-
-
-def _gmean(y, pred, scores, k):  # type: ignore[no-untyped-def]
-    from imblearn.metrics import geometric_mean_score
-
-    return geometric_mean_score(y, pred, labels=list(range(k)))
+    if k != 2:
+        raise ValueError("binary only")
+    if not np.any(y == 1):
+        raise ValueError("no positive sample in the test fold")
+    precision, recall, _ = precision_recall_curve(y, scores)
+    return auc(recall, precision)
 
 
 def _brier(y, pred, scores, k):  # type: ignore[no-untyped-def]
     from sklearn.metrics import brier_score_loss
 
-    if k == 2:
-        return brier_score_loss(y, scores, labels=[0, 1])
-    return brier_score_loss(y, scores, labels=list(range(k)))
+    return brier_score_loss(y, scores, labels=_labels(k))
 
 
-def _metric(name: str, fn: Callable[..., float], greater: bool, needs: str, description: str) -> None:
+def _log_loss(y, pred, scores, k):  # type: ignore[no-untyped-def]
+    from sklearn.metrics import log_loss
+
+    return log_loss(y, scores, labels=_labels(k))
+
+
+def _metric(name: str, fn: Callable[..., float], greater: bool, needs: str, description: str,
+            binary_only: bool = False) -> None:
     metric = Metric(name, greater, needs, fn)
 
     def build(params: dict[str, Any], **_: Any) -> Metric:
         return metric
 
     tags = {"greater_is_better" if greater else "lower_is_better", f"needs_{needs}"}
+    if binary_only:
+        tags.add("binary_only")
     register(Component("metric", name, description, build, tags=frozenset(tags)))
 
 
-_metric("f1", _f1, True, "labels",
-        "F1 of the positive class (sklearn f1_score; multiclass: macro average).")
+_metric("accuracy", _accuracy, True, "labels", "Accuracy (sklearn accuracy_score).")
 _metric("balanced_accuracy", _balanced_accuracy, True, "labels",
         "Mean per-class recall (sklearn balanced_accuracy_score).")
+_metric("precision", _prf("precision_score"), True, "labels",
+        "Precision of the positive class (sklearn precision_score; multiclass: macro).")
+_metric("recall", _prf("recall_score"), True, "labels",
+        "Recall (sensitivity) of the positive class (sklearn recall_score; multiclass: macro).")
+_metric("specificity", _specificity, True, "labels",
+        "Specificity, recall of the negative class (imblearn specificity_score; multiclass: macro).")
+_metric("f1", _prf("f1_score"), True, "labels",
+        "F1 of the positive class (sklearn f1_score; multiclass: macro).")
+_metric("f2", _prf("fbeta_score", beta=2.0), True, "labels",
+        "F2, recall-weighted F-beta of the positive class (sklearn fbeta_score; multiclass: macro).")
+_metric("f1_macro", _averaged_f1("macro"), True, "labels", "Macro-averaged F1 over all classes.")
+_metric("f1_weighted", _averaged_f1("weighted"), True, "labels",
+        "Support-weighted F1 over all classes.")
+_metric("gmean", _gmean, True, "labels",
+        "Geometric mean of sensitivity and specificity (imblearn geometric_mean_score; "
+        "multiclass: macro).")
+_metric("iba", _iba, True, "labels",
+        "Index of balanced accuracy, alpha=0.1, squared gmean (imblearn "
+        "make_index_balanced_accuracy).")
+_metric("mcc", _mcc, True, "labels", "Matthews correlation coefficient (sklearn matthews_corrcoef).")
 _metric("roc_auc", _roc_auc, True, "scores",
         "Area under the ROC curve (sklearn roc_auc_score; multiclass: one-vs-rest macro).")
+_metric("roc_auc_ovr", _roc_auc, True, "scores",
+        "One-vs-rest macro ROC AUC (equals roc_auc on binary data).")
 _metric("pr_auc", _pr_auc, True, "scores",
         "Average precision (sklearn average_precision_score; multiclass: macro over classes).")
-_metric("mcc", _mcc, True, "labels", "Matthews correlation coefficient (sklearn matthews_corrcoef).")
-_metric("gmean", _gmean, True, "labels",
-        "Geometric mean of per-class recalls (imblearn geometric_mean_score).")
+_metric("pr_auc_trapz", _pr_auc_trapz, True, "scores",
+        "Area under the precision-recall curve by trapezoids (sklearn auc of "
+        "precision_recall_curve), as Balancing the Scales computed it; binary only.",
+        binary_only=True)
 _metric("brier", _brier, False, "scores",
         "Brier score of the probabilities (sklearn brier_score_loss; lower is better).")
+_metric("log_loss", _log_loss, False, "scores", "Cross-entropy (sklearn log_loss; lower is better).")
 
 
 def get_metric(name: str) -> Metric:

@@ -1,11 +1,17 @@
-"""Decision-threshold strategies for binary problems.
+"""Decision rules that turn scores into labels: the threshold axis of the grid.
 
-``default`` predicts positive when the positive-class probability is >= 0.5 (scikit-learn's
-FixedThresholdClassifier rule; multiclass: argmax). ``tuned`` picks the threshold that maximises an
-objective on inner stratified folds of the training fold, the way scikit-learn's
-TunedThresholdClassifierCV does (per-fold linspace grids, interpolated onto a common grid, averaged,
-argmax) -- but every candidate threshold is scored in one vectorised pass over sorted scores, and one
-inner cross-validation serves every tuned objective of the same model.
+- ``default``: positive when P(positive) >= 0.5, the rule of scikit-learn's FixedThresholdClassifier
+  (multiclass: argmax). An estimator's own ``predict()`` may break an exact 0.5 tie the other way
+  (random forests produce exact ties often); bench always applies ``>=``.
+- ``fixed``: positive when the score >= ``threshold``.
+- ``prior``: threshold at the positive prevalence of the training fold (before resampling);
+  multiclass: argmax of p_k / pi_k.
+- ``tuned``: the threshold maximising ``objective`` over inner stratified ``cv`` folds of the training
+  fold, exactly as TunedThresholdClassifierCV searches (per-fold linspace grids of ``thresholds``
+  candidates interpolated onto a common grid, averaged, argmax) -- but every candidate is scored in one
+  vectorised pass over sorted scores, and one inner cross-validation serves every tuned objective.
+- ``holdout``: Balancing the Scales' variant: one stratified 90/10 split of the training fold, candidate
+  thresholds 0.05, 0.10, ..., 0.50.
 """
 
 from __future__ import annotations
@@ -19,9 +25,11 @@ import numpy as np
 from climb_cli.registry import Component, register
 
 Counts = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # tp, fp, fn, tn per threshold
+Objective = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+InnerScores = Sequence[tuple[np.ndarray, np.ndarray]]  # [(y_val, positive score), ...]
 
 
-def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+def _div(num: Any, den: Any) -> np.ndarray:
     """num / den with 0 where den == 0 (scikit-learn's zero_division=0 convention)."""
     num = np.asarray(num, dtype=float)
     den = np.asarray(den, dtype=float)
@@ -30,7 +38,7 @@ def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
-def _fbeta(beta: float) -> Callable[..., np.ndarray]:
+def _fbeta(beta: float) -> Objective:
     b2 = beta * beta
     return lambda tp, fp, fn, tn: _div((1 + b2) * tp, (1 + b2) * tp + b2 * fn + fp)
 
@@ -41,21 +49,48 @@ def _balanced_accuracy(tp, fp, fn, tn):  # type: ignore[no-untyped-def]
 
 def _mcc(tp, fp, fn, tn):  # type: ignore[no-untyped-def]
     tp, fp, fn, tn = (np.asarray(a, dtype=float) for a in (tp, fp, fn, tn))
-    den = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
-    return _div(tp * tn - fp * fn, den)
+    return _div(tp * tn - fp * fn, np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)))
 
 
 def _gmean(tp, fp, fn, tn):  # type: ignore[no-untyped-def]
     return np.sqrt(_div(tp, tp + fn) * _div(tn, tn + fp))
 
 
-OBJECTIVES: dict[str, Callable[..., np.ndarray]] = {
-    "f1": _fbeta(1.0),
-    "f2": _fbeta(2.0),
-    "balanced_accuracy": _balanced_accuracy,
-    "mcc": _mcc,
-    "gmean": _gmean,
-}
+def _cost(fp_cost: float, fn_cost: float) -> Objective:
+    # maximised, so the negative mean cost per sample (comparable across folds of any size)
+    return lambda tp, fp, fn, tn: -(fp_cost * fp + fn_cost * fn) / (tp + fp + fn + tn)
+
+
+def _constrained(maximise: str, floor: float) -> Objective:
+    """Recall subject to precision >= floor (or the converse). Infeasible thresholds score
+    ``constraint - 1`` (in [-1, 0)), so any feasible one wins and, if none is, the closest does."""
+
+    def fn(tp, fp, fn_, tn):  # type: ignore[no-untyped-def]
+        precision, recall = _div(tp, tp + fp), _div(tp, tp + fn_)
+        goal, constraint = (recall, precision) if maximise == "recall" else (precision, recall)
+        return np.where(constraint >= floor, goal, constraint - 1.0)
+
+    return fn
+
+
+OBJECTIVE_NAMES = ("f1", "f2", "fbeta", "balanced_accuracy", "mcc", "gmean", "cost",
+                   "recall_at_precision", "precision_at_recall")
+
+
+def objective(name: str, params: dict[str, Any] | None = None) -> Objective:
+    """The vectorised objective ``name`` with its parameters (beta, fp_cost, min_precision...)."""
+    p = {**TUNED_DEFAULTS, **(params or {})}
+    return {
+        "f1": lambda: _fbeta(1.0),
+        "f2": lambda: _fbeta(2.0),
+        "fbeta": lambda: _fbeta(float(p["beta"])),
+        "balanced_accuracy": lambda: _balanced_accuracy,
+        "mcc": lambda: _mcc,
+        "gmean": lambda: _gmean,
+        "cost": lambda: _cost(float(p["fp_cost"]), float(p["fn_cost"])),
+        "recall_at_precision": lambda: _constrained("recall", float(p["min_precision"])),
+        "precision_at_recall": lambda: _constrained("precision", float(p["min_recall"])),
+    }[name]()
 
 
 def confusion_at(y_true: np.ndarray, scores: np.ndarray, thresholds: np.ndarray) -> Counts:
@@ -65,76 +100,177 @@ def confusion_at(y_true: np.ndarray, scores: np.ndarray, thresholds: np.ndarray)
     neg = np.sort(scores[~y_true])
     tp = len(pos) - np.searchsorted(pos, thresholds, side="left")
     fp = len(neg) - np.searchsorted(neg, thresholds, side="left")
-    fn = len(pos) - tp
-    tn = len(neg) - fp
-    return tp, fp, fn, tn
+    return tp, fp, len(pos) - tp, len(neg) - fp
 
 
-def tune_threshold(
-    inner: Sequence[tuple[np.ndarray, np.ndarray]], objective: str, n_thresholds: int = 100
-) -> tuple[float, float]:
+def tune_threshold(inner: InnerScores, metric: Objective | str,
+                   thresholds: int | Sequence[float] = 100) -> tuple[float, float]:
     """Best threshold and its mean objective over inner folds ``[(y_val, score_val), ...]``."""
-    metric = OBJECTIVES[objective]
+    fn = objective(metric) if isinstance(metric, str) else metric
+    if not isinstance(thresholds, int):
+        grid = np.asarray(thresholds, dtype=float)
+        mean = np.mean([fn(*confusion_at(y, s, grid)) for y, s in inner], axis=0)
+        best = int(np.argmax(mean))
+        return float(grid[best]), float(mean[best])
     fold_grids, fold_scores = [], []
     for y_val, s_val in inner:
-        grid = np.linspace(np.min(s_val), np.max(s_val), n_thresholds)
+        grid = np.linspace(np.min(s_val), np.max(s_val), thresholds)
         if np.isclose(grid[0], grid[-1]):
-            raise ValueError(
-                "the classifier makes constant predictions on an inner fold; "
-                "the decision threshold cannot be tuned"
-            )
+            raise ValueError("the classifier makes constant predictions on an inner fold; "
+                             "the decision threshold cannot be tuned")
         fold_grids.append(grid)
-        fold_scores.append(metric(*confusion_at(y_val, s_val, grid)))
+        fold_scores.append(fn(*confusion_at(y_val, s_val, grid)))
     common = np.linspace(min(g.min() for g in fold_grids), max(g.max() for g in fold_grids),
-                         n_thresholds)
+                         thresholds)
     mean = np.mean([np.interp(common, g, s) for g, s in zip(fold_grids, fold_scores)], axis=0)
     best = int(np.argmax(mean))
     return float(common[best]), float(mean[best])
 
 
 @dataclass(frozen=True)
+class Decision:
+    """How labels are made: binary ``score >= threshold``; multiclass ``argmax(p * weights)``."""
+
+    threshold: float | None = None
+    class_weights: np.ndarray | None = None
+
+    def apply(self, proba: np.ndarray) -> np.ndarray:
+        """Labels from the class-probability matrix."""
+        if proba.shape[1] == 2:
+            return (proba[:, 1] >= self.threshold).astype(np.int64)
+        w = np.ones(proba.shape[1]) if self.class_weights is None else self.class_weights
+        return np.argmax(proba * w, axis=1).astype(np.int64)
+
+
+@dataclass(frozen=True)
 class ThresholdStrategy:
-    """What a threshold strategy needs (inner CV or not) and how it chooses the threshold."""
+    """What a threshold strategy needs and how it decides.
+
+    ``inner`` names the inner split it needs: ("cv", k) or ("holdout", test_fraction), or None.
+    ``decide(inner_scores, y_train, n_classes)`` returns the Decision.
+    """
 
     binary_only: bool
-    inner_cv: int | None
-    choose: Callable[[Sequence[tuple[np.ndarray, np.ndarray]] | None], float]
+    inner: tuple[str, Any] | None
+    decide: Callable[[InnerScores | None, np.ndarray, int], Decision]
 
 
 def _default(params: dict[str, Any], **_: Any) -> ThresholdStrategy:
-    return ThresholdStrategy(binary_only=False, inner_cv=None, choose=lambda inner: 0.5)
+    return ThresholdStrategy(False, None, lambda inner, y, k: Decision(0.5 if k == 2 else None))
+
+
+def _fixed(params: dict[str, Any], **_: Any) -> ThresholdStrategy:
+    t = float(params.get("threshold", 0.5))
+    return ThresholdStrategy(True, None, lambda inner, y, k: Decision(t))
+
+
+def _prior(params: dict[str, Any], **_: Any) -> ThresholdStrategy:
+    def decide(inner: InnerScores | None, y_train: np.ndarray, k: int) -> Decision:
+        prior = np.bincount(y_train, minlength=k) / len(y_train)
+        if k == 2:
+            return Decision(float(prior[1]))
+        return Decision(class_weights=1.0 / np.maximum(prior, 1e-12))
+
+    return ThresholdStrategy(False, None, decide)
+
+
+TUNED_DEFAULTS: dict[str, Any] = {"objective": "f1", "cv": 5, "thresholds": 100, "beta": 1.0,
+                                  "fp_cost": 1.0, "fn_cost": 1.0, "min_precision": 0.5,
+                                  "min_recall": 0.5}
+HOLDOUT_DEFAULTS: dict[str, Any] = {**{k: v for k, v in TUNED_DEFAULTS.items()
+                                       if k not in ("cv", "thresholds")},
+                                    "test_size": 0.1,
+                                    "thresholds": [round(0.05 * i, 2) for i in range(1, 11)]}
 
 
 def _tuned(params: dict[str, Any], **_: Any) -> ThresholdStrategy:
     p = {**TUNED_DEFAULTS, **params}
-    return ThresholdStrategy(
-        binary_only=True,
-        inner_cv=int(p["cv"]),
-        choose=lambda inner: tune_threshold(inner or [], p["objective"], int(p["thresholds"]))[0],
-    )
+    fn = objective(p["objective"], p)
+    return ThresholdStrategy(True, ("cv", int(p["cv"])),
+                             lambda inner, y, k: Decision(tune_threshold(inner or [], fn,
+                                                                         p["thresholds"])[0]))
+
+
+def _holdout(params: dict[str, Any], **_: Any) -> ThresholdStrategy:
+    p = {**HOLDOUT_DEFAULTS, **params}
+    fn = objective(p["objective"], p)
+    return ThresholdStrategy(True, ("holdout", float(p["test_size"])),
+                             lambda inner, y, k: Decision(tune_threshold(inner or [], fn,
+                                                                         p["thresholds"])[0]))
+
+
+def _number(p: dict[str, Any], key: str, low: float, high: float | None = None,
+            integer: bool = False) -> None:
+    v = p[key]
+    kind = int if integer else (int, float)
+    ok = not isinstance(v, bool) and isinstance(v, kind) and v >= low and (high is None or v <= high)
+    if not ok:
+        rng = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise ValueError(f"{key} must be {'an integer' if integer else 'a number'} {rng}. "
+                         f"Got {v!r} instead.")
+
+
+def _check_objective(p: dict[str, Any]) -> None:
+    if p["objective"] not in OBJECTIVE_NAMES:
+        raise ValueError(f"objective must be one of {', '.join(OBJECTIVE_NAMES)}. "
+                         f"Got {p['objective']!r} instead.")
+    _number(p, "beta", 0)
+    _number(p, "fp_cost", 0)
+    _number(p, "fn_cost", 0)
+    _number(p, "min_precision", 0, 1)
+    _number(p, "min_recall", 0, 1)
+
+
+def _check_grid(p: dict[str, Any]) -> None:
+    t = p["thresholds"]
+    if isinstance(t, list | tuple):
+        if not t or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in t):
+            raise ValueError(f"thresholds must be an integer >= 2 or a list of numbers. "
+                             f"Got {t!r} instead.")
+    else:
+        _number(p, "thresholds", 2, integer=True)
 
 
 def _check_tuned(params: dict[str, Any]) -> None:
     p = {**TUNED_DEFAULTS, **params}
-    if p["objective"] not in OBJECTIVES:
-        raise ValueError(
-            f"objective must be one of {', '.join(sorted(OBJECTIVES))}. Got {p['objective']!r} instead."
-        )
-    for key, low in (("cv", 2), ("thresholds", 2)):
-        value = p[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"{key} must be an integer >= {low}. Got {value!r} instead.")
+    _check_objective(p)
+    _number(p, "cv", 2, integer=True)
+    _check_grid(p)
 
 
-TUNED_DEFAULTS = {"objective": "f1", "cv": 5, "thresholds": 100}
+def _check_holdout(params: dict[str, Any]) -> None:
+    p = {**HOLDOUT_DEFAULTS, **params}
+    _check_objective(p)
+    _number(p, "test_size", 0.01, 0.5)
+    _check_grid(p)
+
+
+def _check_fixed(params: dict[str, Any]) -> None:
+    _number({"threshold": 0.5, **params}, "threshold", 0, 1)
+
 
 register(Component(
     "threshold", "default",
     "Positive when P(positive) >= 0.5 (FixedThresholdClassifier's rule); multiclass: argmax.",
     _default))
+register(Component("threshold", "fixed", "Positive when the score >= `threshold`.", _fixed,
+                   defaults={"threshold": 0.5}, tags=frozenset({"binary_only"}),
+                   check_fn=_check_fixed))
+register(Component(
+    "threshold", "prior",
+    "Threshold at the training fold's positive prevalence; multiclass: argmax of p_k / prior_k.",
+    _prior))
 register(Component(
     "threshold", "tuned",
     "Threshold maximising `objective` over inner stratified `cv` folds of the training fold "
-    "(TunedThresholdClassifierCV semantics, vectorised sweep over `thresholds` candidates).",
+    "(TunedThresholdClassifierCV's search, vectorised). Objectives: " + ", ".join(OBJECTIVE_NAMES)
+    + " (fbeta uses beta; cost uses fp_cost, fn_cost; recall_at_precision uses min_precision; "
+    "precision_at_recall uses min_recall).",
     _tuned, defaults=TUNED_DEFAULTS, tags=frozenset({"binary_only", "inner_cv"}),
     check_fn=_check_tuned))
+register(Component(
+    "threshold", "holdout",
+    "Balancing the Scales' tuning: one stratified split (test_size 0.1 of the training fold), "
+    "thresholds 0.05..0.50; same objectives as tuned.",
+    _holdout, defaults=HOLDOUT_DEFAULTS, tags=frozenset({"binary_only", "inner_cv"}),
+    check_fn=_check_holdout))

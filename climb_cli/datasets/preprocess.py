@@ -46,6 +46,12 @@ def build_preprocessor(X: pd.DataFrame, *, impute: bool = True, scale: bool = Tr
     ])
 
 
+def categorical_output_columns(pre: Any) -> list[int]:
+    """Indices of the fitted preprocessor's output columns that encode categorical features."""
+    names = pre.get_feature_names_out()
+    return [i for i, n in enumerate(names) if str(n).startswith("cat__")]
+
+
 def fit_transform(pre: Any, X_train: pd.DataFrame) -> np.ndarray:
     """Fit on the training rows and transform them."""
     return np.asarray(pre.fit_transform(X_train), dtype=np.float64)

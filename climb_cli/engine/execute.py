@@ -1,12 +1,13 @@
 """Run groups of jobs: one outer fold, preprocessed and resampled once, many models and thresholds.
 
 No leakage: the preprocessor and the resampler are fitted on the training fold only (the test fold is
-never resampled); tuned thresholds come from inner folds of the training fold, where preprocessing and
+never resampled); tuned thresholds come from inner splits of the training fold, where preprocessing and
 resampling are refitted on each inner training part.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
 from contextlib import nullcontext
@@ -25,6 +26,7 @@ from climb_cli.grid import JobSpec, derive_seed
 from climb_cli.store import now_iso
 
 MAX_ERROR_CHARS = 500
+InnerKey = tuple[str, Any]  # ("cv", k) or ("holdout", test_fraction)
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,15 @@ class RunContext:
     preprocessing: dict[str, Any]
     metrics: tuple[str, ...]
     limit_threads: bool = True
+    save_predictions: bool = False
+
+
+@dataclass
+class GroupResult:
+    """Rows of one group, plus test-fold predictions (columnar) when asked for."""
+
+    rows: list[dict[str, Any]]
+    predictions: dict[str, Any] | None = None
 
 
 class SkipJob(Exception):
@@ -66,7 +77,8 @@ def base_row(job: JobSpec, ctx: RunContext) -> dict[str, Any]:
     return row
 
 
-def _finish(row: dict[str, Any], status: str, error: BaseException | str | None = None) -> dict[str, Any]:
+def finish(row: dict[str, Any], status: str, error: BaseException | str | None = None) -> dict[str, Any]:
+    """Set the outcome of a row and stamp it."""
     row["status"] = status
     if error is not None:
         row["error"] = error if isinstance(error, str) else short_error(error)
@@ -90,14 +102,37 @@ def outer_split(ds: Dataset, ctx: RunContext, repeat: int, fold: int) -> tuple[n
     return train, test
 
 
-def _prepare(X_train: Any, y_train: np.ndarray, X_others: list[Any], resampler: Choice,
-             ctx: RunContext, rs_seed: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], float]:
-    """Fit preprocessing on the training rows, resample them; transform the other row sets."""
+def inner_splits(key: InnerKey, y_train: np.ndarray, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Inner splits of the training fold: stratified k-fold, or one stratified holdout."""
+    from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
+
+    kind, value = key
+    splitter: Any = (StratifiedKFold(int(value), shuffle=True, random_state=seed) if kind == "cv"
+                     else StratifiedShuffleSplit(1, test_size=float(value), random_state=seed))
+    return list(splitter.split(np.zeros(len(y_train)), y_train))
+
+
+def check_resampler_applies(resampler: Choice, n_categorical: int, n_columns: int) -> None:
+    """SkipJob when a resampler's data requirement is not met (never a silent substitute)."""
+    component = registry.get("resampler", resampler.name)
+    if component.has("needs_categorical") and n_categorical == 0:
+        raise SkipJob(f"resampler '{resampler.name}' needs categorical features; this dataset "
+                      "has none (use smote)")
+    if component.has("all_categorical") and n_categorical < n_columns:
+        raise SkipJob(f"resampler '{resampler.name}' needs every feature categorical; this "
+                      f"dataset has {n_columns - n_categorical} numeric columns after preprocessing")
+
+
+def prepare(X_train: Any, y_train: np.ndarray, X_others: list[Any], resampler: Choice,
+            ctx: RunContext, rs_seed: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], float]:
+    """Fit preprocessing on the training rows and resample them; transform the other row sets."""
     pre = preprocess.build_preprocessor(X_train, **ctx.preprocessing)
     Xtr = preprocess.fit_transform(pre, X_train)
     others = [preprocess.transform(pre, X) for X in X_others]
-    sampler = registry.get("resampler", resampler.name).build(resampler.params_dict,
-                                                               random_state=rs_seed)
+    categorical = preprocess.categorical_output_columns(pre)
+    check_resampler_applies(resampler, len(categorical), Xtr.shape[1])
+    sampler = registry.get("resampler", resampler.name).build(
+        resampler.params_dict, random_state=rs_seed, categorical_features=categorical or None)
     start = time.perf_counter()
     if sampler is not None:
         Xtr, y_train = sampler.fit_resample(Xtr, y_train)
@@ -105,37 +140,53 @@ def _prepare(X_train: Any, y_train: np.ndarray, X_others: list[Any], resampler: 
 
 
 def fit_model(classifier: Choice, class_weight: Choice, X: np.ndarray, y: np.ndarray,
-              seed: int) -> Any:
+              y_train: np.ndarray, class_names: list[str], seed: int) -> Any:
     """Fit the classifier with the class-weight strategy applied through its own API."""
     component = registry.get("classifier", classifier.name)
-    weights = registry.get("class_weight", class_weight.name).build(class_weight.params_dict)(y)
+    strategy = registry.get("class_weight", class_weight.name)
+    if strategy.has("binary_only") and len(class_names) != 2:
+        raise SkipJob(f"class weight '{class_weight.name}' is binary-only; this dataset has "
+                      f"{len(class_names)} classes")
+    weights = strategy.build(class_weight.params_dict)(y, y_train, class_names)
     if weights is None:
-        est = component.build(classifier.params_dict, random_state=seed)
-        return est.fit(X, y)
+        return component.build(classifier.params_dict, random_state=seed).fit(X, y)
     if component.has("supports_class_weight"):
         est = component.build(classifier.params_dict, random_state=seed, class_weight=weights)
         return est.fit(X, y)
     if component.has("supports_sample_weight"):
         est = component.build(classifier.params_dict, random_state=seed)
-        return est.fit(X, y, sample_weight=np.vectorize(weights.get)(y).astype(float))
-    raise SkipJob(f"classifier '{classifier.name}' supports neither class_weight nor sample_weight")
+        sample_weight = np.array([weights.get(int(c), 1.0) for c in y], dtype=float)
+        return est.fit(X, y, sample_weight=sample_weight)
+    raise SkipJob(f"classifier '{classifier.name}' supports neither class_weight nor "
+                  f"sample_weight, so class weight '{class_weight.name}' cannot apply")
 
 
 def predict_scores(est: Any, X: np.ndarray, n_classes: int) -> np.ndarray:
-    """Class-probability matrix with one column per class 0..k-1."""
-    proba = est.predict_proba(X)
+    """Class-probability matrix (one column per class 0..k-1).
+
+    Without ``predict_proba`` (SVMs), the decision function goes through a sigmoid (binary) or a
+    softmax (multiclass): the 0.5 threshold is then the model's own decision rule.
+    """
+    from scipy.special import expit, softmax
+
+    classes = np.asarray(est.classes_, dtype=int)
+    if hasattr(est, "predict_proba"):
+        proba = est.predict_proba(X)
+    else:
+        d = est.decision_function(X)
+        proba = np.column_stack([1 - expit(d), expit(d)]) if d.ndim == 1 else softmax(d, axis=1)
     full = np.zeros((X.shape[0], n_classes))
-    full[:, np.asarray(est.classes_, dtype=int)] = proba
+    full[:, classes] = proba
     return full
 
 
-def run_group(group: Group, ctx: RunContext) -> list[dict[str, Any]]:
+def run_group(group: Group, ctx: RunContext) -> GroupResult:
     """All rows of one group; any failure becomes rows, never an exception."""
     with _thread_limit(ctx):
         try:
             return _run_group(group, ctx)
         except Exception as exc:  # noqa: BLE001 - whatever broke the shared part fails its jobs
-            return [_finish(base_row(job, ctx), "error", exc) for job in group.jobs]
+            return GroupResult([finish(base_row(job, ctx), "error", exc) for job in group.jobs])
 
 
 def _thread_limit(ctx: RunContext) -> Any:
@@ -146,7 +197,37 @@ def _thread_limit(ctx: RunContext) -> Any:
     return threadpool_limits(limits=1)
 
 
-def _run_group(group: Group, ctx: RunContext) -> list[dict[str, Any]]:
+class _Predictions:
+    """Collects test-fold predictions of ok jobs as columns."""
+
+    def __init__(self, test_index: np.ndarray, y_test: np.ndarray, repeat: int, fold: int) -> None:
+        self.test_index, self.y_test = test_index, y_test
+        self.repeat, self.fold = repeat, fold
+        self.cols: dict[str, list[Any]] = defaultdict(list)
+
+    def add(self, row: dict[str, Any], proba: np.ndarray, y_pred: np.ndarray) -> None:
+        n = len(y_pred)
+        self.cols["job_id"].append(np.full(n, row["job_id"], dtype=object))
+        self.cols["finished_at"].append(np.full(n, row["finished_at"], dtype=object))
+        self.cols["row"].append(self.test_index)
+        self.cols["repeat"].append(np.full(n, self.repeat))
+        self.cols["fold"].append(np.full(n, self.fold))
+        self.cols["y_true"].append(self.y_test)
+        self.cols["y_pred"].append(y_pred)
+        if proba.shape[1] == 2:
+            self.cols["score"].append(proba[:, 1])
+            self.cols["proba"].append(np.full(n, None, dtype=object))
+        else:
+            self.cols["score"].append(np.full(n, np.nan))
+            self.cols["proba"].append(np.array(list(proba), dtype=object))
+
+    def columns(self) -> dict[str, Any] | None:
+        if not self.cols:
+            return None
+        return {k: np.concatenate(v) for k, v in self.cols.items()}
+
+
+def _run_group(group: Group, ctx: RunContext) -> GroupResult:
     ds = load_cached(group.dataset)
     train, test = outer_split(ds, ctx, group.repeat, group.fold)
     X_train, X_test = ds.X.iloc[train], ds.X.iloc[test]
@@ -154,8 +235,10 @@ def _run_group(group: Group, ctx: RunContext) -> list[dict[str, Any]]:
     name, rep, fold = ds.name, group.repeat, group.fold
     rs_seed = derive_seed(ctx.seed, "resampler", name, rep, fold, group.resampler.label)
     counts_test = np.bincount(y_test, minlength=ds.n_classes)
-    info = {"n_train": len(train), "n_test": len(test),
-            "n_test_minority": int(counts_test[1] if ds.is_binary else counts_test.min())}
+    info: dict[str, Any] = {"n_train": len(train), "n_test": len(test),
+                            "n_test_minority": int(counts_test[1] if ds.is_binary
+                                                   else counts_test.min())}
+    preds = _Predictions(test, y_test, rep, fold) if ctx.save_predictions else None
     rows: list[dict[str, Any]] = []
 
     def new_row(job: JobSpec) -> dict[str, Any]:
@@ -164,93 +247,103 @@ def _run_group(group: Group, ctx: RunContext) -> list[dict[str, Any]]:
         return row
 
     try:
-        Xrs, yrs, (Xte,), resample_time = _prepare(X_train, y_train, [X_test], group.resampler,
-                                                   ctx, rs_seed)
+        Xrs, yrs, (Xte,), resample_time = prepare(X_train, y_train, [X_test], group.resampler,
+                                                  ctx, rs_seed)
+    except SkipJob as exc:
+        return GroupResult([finish(new_row(job), "skipped", str(exc)) for job in group.jobs])
     except Exception as exc:  # noqa: BLE001
-        return [_finish(new_row(job), "error", exc) for job in group.jobs]
-    info.update({"n_train_resampled": len(yrs), "resample_time_s": resample_time})
+        return GroupResult([finish(new_row(job), "error", exc) for job in group.jobs])
+    resampled_counts = np.bincount(yrs, minlength=ds.n_classes)
+    info.update({"n_train_resampled": len(yrs), "resample_time_s": resample_time,
+                 "resampled_class_counts": json.dumps(
+                     {c: int(n) for c, n in zip(ds.class_names, resampled_counts)})})
 
-    inner_sets: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = {}
+    inner_sets: dict[InnerKey, list[tuple[np.ndarray, ...]]] = {}
 
-    def inner_folds(k: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-        """Inner folds of the training fold, each preprocessed and resampled on its own part."""
-        if k not in inner_sets:
-            from sklearn.model_selection import StratifiedKFold
-
-            skf = StratifiedKFold(k, shuffle=True,
-                                  random_state=derive_seed(ctx.seed, "inner", name, rep, fold, k))
+    def inner_data(key: InnerKey) -> list[tuple[np.ndarray, ...]]:
+        """Inner splits of the training fold, each preprocessed and resampled on its own part."""
+        if key not in inner_sets:
+            seed = derive_seed(ctx.seed, "inner", name, rep, fold, list(key))
             sets = []
-            for itr, iva in skf.split(np.zeros(len(y_train)), y_train):
-                Xi, yi, (Xv,), _ = _prepare(X_train.iloc[itr], y_train[itr], [X_train.iloc[iva]],
-                                            group.resampler, ctx, rs_seed)
-                sets.append((Xi, yi, Xv, y_train[iva]))
-            inner_sets[k] = sets
-        return inner_sets[k]
+            for itr, iva in inner_splits(key, y_train, seed):
+                Xi, yi, (Xv,), _ = prepare(X_train.iloc[itr], y_train[itr], [X_train.iloc[iva]],
+                                           group.resampler, ctx, rs_seed)
+                sets.append((Xi, yi, y_train[itr], Xv, y_train[iva]))
+            inner_sets[key] = sets
+        return inner_sets[key]
 
     by_model: dict[tuple[str, str], list[JobSpec]] = defaultdict(list)
     for job in group.jobs:
         by_model[job.model_key].append(job)
 
     for jobs in by_model.values():
-        clf, cw = jobs[0].classifier, jobs[0].class_weight
-        clf_seed = derive_seed(ctx.seed, "classifier", name, rep, fold, clf.label)
+        rows += _run_model(jobs, ds, Xrs, yrs, Xte, y_train, y_test, inner_data, new_row, ctx,
+                           preds)
+    return GroupResult(rows, preds.columns() if preds else None)
+
+
+def _run_model(jobs: list[JobSpec], ds: Dataset, Xrs: np.ndarray, yrs: np.ndarray, Xte: np.ndarray,
+               y_train: np.ndarray, y_test: np.ndarray, inner_data: Any, new_row: Any,
+               ctx: RunContext, preds: _Predictions | None) -> list[dict[str, Any]]:
+    """Rows of the jobs sharing one (classifier, class weight) model."""
+    clf, cw = jobs[0].classifier, jobs[0].class_weight
+    clf_seed = derive_seed(ctx.seed, "classifier", ds.name, jobs[0].repeat, jobs[0].fold, clf.label)
+
+    def fit(X: np.ndarray, y: np.ndarray, y_before: np.ndarray) -> Any:
+        return fit_model(clf, cw, X, y, y_before, ds.class_names, clf_seed)
+
+    try:
+        start = time.perf_counter()
+        est = fit(Xrs, yrs, y_train)
+        fit_time = time.perf_counter() - start
+        start = time.perf_counter()
+        proba = predict_scores(est, Xte, ds.n_classes)
+        predict_time = time.perf_counter() - start
+    except SkipJob as exc:
+        return [finish(new_row(job), "skipped", str(exc)) for job in jobs]
+    except Exception as exc:  # noqa: BLE001
+        return [finish(new_row(job), "error", exc) for job in jobs]
+
+    inner_scores: dict[InnerKey, tuple[list[tuple[np.ndarray, np.ndarray]], float]] = {}
+
+    def scores_for(key: InnerKey) -> tuple[list[tuple[np.ndarray, np.ndarray]], float]:
+        # one inner cross-validation per (model, split) serves every objective that uses it
+        if key not in inner_scores:
+            start = time.perf_counter()
+            out = []
+            for Xi, yi, yi_before, Xv, yv in inner_data(key):
+                model = fit(Xi, yi, yi_before)
+                out.append((yv, predict_scores(model, Xv, ds.n_classes)[:, 1]))
+            inner_scores[key] = (out, time.perf_counter() - start)
+        return inner_scores[key]
+
+    rows = []
+    for job in jobs:
+        row = new_row(job)
+        row.update(fit_time_s=fit_time, predict_time_s=predict_time)
+        strategy = registry.get("threshold", job.threshold.name).build(job.threshold.params_dict)
+        if strategy.binary_only and not ds.is_binary:
+            rows.append(finish(row, "skipped", f"threshold '{job.threshold.name}' is binary-only; "
+                                               f"dataset '{ds.name}' has {ds.n_classes} classes"))
+            continue
         try:
-            start = time.perf_counter()
-            est = fit_model(clf, cw, Xrs, yrs, clf_seed)
-            fit_time = time.perf_counter() - start
-            start = time.perf_counter()
-            proba = predict_scores(est, Xte, ds.n_classes)
-            predict_time = time.perf_counter() - start
+            inner = None
+            if strategy.inner is not None:
+                inner, inner_time = scores_for(strategy.inner)
+                row["fit_time_s"] = fit_time + inner_time
+            decision = strategy.decide(inner, y_train, ds.n_classes)
+            y_pred = decision.apply(proba)
+            row["threshold_value"] = decision.threshold if ds.is_binary else None
+            scores = proba[:, 1] if ds.is_binary else proba
+            from climb_cli.components.metrics import get_metric
+
+            for m in ctx.metrics:
+                row[m] = get_metric(m)(y_test, y_pred, scores, ds.n_classes)
+            rows.append(finish(row, "ok"))
+            if preds is not None:
+                preds.add(row, proba, y_pred)
         except SkipJob as exc:
-            rows += [_finish(new_row(job), "skipped", str(exc)) for job in jobs]
-            continue
+            rows.append(finish(row, "skipped", str(exc)))
         except Exception as exc:  # noqa: BLE001
-            rows += [_finish(new_row(job), "error", exc) for job in jobs]
-            continue
-        inner_scores: dict[int, tuple[list[tuple[np.ndarray, np.ndarray]], float]] = {}
-
-        def scores_for(k: int) -> tuple[list[tuple[np.ndarray, np.ndarray]], float]:
-            if k not in inner_scores:
-                start = time.perf_counter()
-                out = []
-                for Xi, yi, Xv, yv in inner_folds(k):
-                    model = fit_model(clf, cw, Xi, yi, clf_seed)
-                    out.append((yv, predict_scores(model, Xv, ds.n_classes)[:, 1]))
-                inner_scores[k] = (out, time.perf_counter() - start)
-            return inner_scores[k]
-
-        for job in jobs:
-            row = new_row(job)
-            row.update(fit_time_s=fit_time, predict_time_s=predict_time)
-            strategy = registry.get("threshold", job.threshold.name).build(job.threshold.params_dict)
-            if strategy.binary_only and not ds.is_binary:
-                rows.append(_finish(row, "skipped", f"threshold '{job.threshold.name}' is binary-only;"
-                                    f" dataset '{name}' has {ds.n_classes} classes"))
-                continue
-            try:
-                if strategy.inner_cv:
-                    inner, inner_time = scores_for(strategy.inner_cv)
-                    row["fit_time_s"] = fit_time + inner_time
-                    threshold = strategy.choose(inner)
-                else:
-                    threshold = strategy.choose(None)
-                rows.append(_finish(_evaluate(row, proba, y_test, threshold, ds.n_classes, ctx), "ok"))
-            except Exception as exc:  # noqa: BLE001
-                rows.append(_finish(row, "error", exc))
+            rows.append(finish(row, "error", exc))
     return rows
-
-
-def _evaluate(row: dict[str, Any], proba: np.ndarray, y_test: np.ndarray, threshold: float,
-              n_classes: int, ctx: RunContext) -> dict[str, Any]:
-    from climb_cli.components.metrics import get_metric
-
-    if n_classes == 2:
-        scores = proba[:, 1]
-        y_pred = (scores >= threshold).astype(np.int64)
-        row["threshold_value"] = float(threshold)
-    else:
-        scores = proba
-        y_pred = proba.argmax(axis=1)
-    for m in ctx.metrics:
-        row[m] = get_metric(m)(y_test, y_pred, scores, n_classes)
-    return row

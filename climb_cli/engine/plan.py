@@ -27,30 +27,22 @@ class Group:
     resampler: Choice
     jobs: list[JobSpec] = field(default_factory=list)
 
-    def inner_cvs(self) -> set[int]:
-        """Distinct inner-CV fold counts requested by tuned thresholds in this group."""
-        from climb_cli import registry
-
-        out = set()
-        for job in self.jobs:
-            strategy = registry.get("threshold", job.threshold.name).build(job.threshold.params_dict)
-            if strategy.inner_cv:
-                out.add(strategy.inner_cv)
-        return out
-
     def work(self) -> dict[str, int]:
-        """Fits and resamplings this group will do."""
+        """Fits and resamplings this group will do (at most; skipped jobs do less)."""
         from climb_cli import registry
 
-        models: dict[tuple[str, str], set[int]] = defaultdict(set)
+        def n_parts(key: tuple[str, Any]) -> int:
+            return int(key[1]) if key[0] == "cv" else 1
+
+        models: dict[tuple[str, str], set[tuple[str, Any]]] = defaultdict(set)
         for job in self.jobs:
             strategy = registry.get("threshold", job.threshold.name).build(job.threshold.params_dict)
-            models[job.model_key]
-            if strategy.inner_cv:
-                models[job.model_key].add(strategy.inner_cv)
-        inner = self.inner_cvs()
-        return {"fits": sum(1 + sum(ks) for ks in models.values()),
-                "resamplings": 1 + sum(inner)}
+            keys = models[job.model_key]
+            if strategy.inner is not None:
+                keys.add(strategy.inner)
+        inner = set().union(*models.values())
+        return {"fits": sum(1 + sum(n_parts(k) for k in keys) for keys in models.values()),
+                "resamplings": 1 + sum(n_parts(k) for k in inner)}
 
 
 def plan(experiment: Experiment, jobs: list[JobSpec]) -> list[Group]:

@@ -28,6 +28,7 @@ class RunSummary:
     plan: dict[str, int] = field(default_factory=dict)
     elapsed_s: float = 0.0
     dry_run: bool = False
+    n_predictions: int = 0
 
     @property
     def n_failed(self) -> int:
@@ -50,7 +51,7 @@ def effective_n_jobs(n_jobs: int) -> int:
     return cores if n_jobs < 0 else max(1, n_jobs)
 
 
-def _execute(groups: list[Group], ctx: Any, n_jobs: int) -> Iterator[list[dict[str, Any]]]:
+def _execute(groups: list[Group], ctx: Any, n_jobs: int) -> Iterator[Any]:
     from climb_cli.engine.execute import run_group
 
     if n_jobs == 1:
@@ -71,6 +72,7 @@ def run_experiment(
     resume: bool = True,
     retry_failed: bool = False,
     dry_run: bool = False,
+    save_predictions: bool | None = None,
     on_start: Callable[[int], None] | None = None,
     on_rows: ProgressFn | None = None,
 ) -> RunSummary:
@@ -98,25 +100,37 @@ def run_experiment(
     store.write_manifest(output, experiment=config.name, status="running", started_at=started,
                          finished_at=None, n_workers=workers, **resolved,
                          jobs={"total": len(jobs), "pending": len(pending)})
+    keep_predictions = config.save_predictions if save_predictions is None else save_predictions
     ctx = RunContext(seed=config.seed, n_splits=config.cv.n_splits,
                      preprocessing=config.preprocessing.model_dump(),
-                     metrics=tuple(config.metrics), limit_threads=workers > 1)
-    writer = store.PartWriter(output, config.metrics)
+                     metrics=tuple(config.metrics), limit_threads=workers > 1,
+                     save_predictions=keep_predictions)
+    writer = store.PartWriter(output, store.schema(config.metrics))
+    pred_writer = (store.PartWriter(output, store.predictions_schema(), "pred_parts",
+                                    max_rows=200_000) if keep_predictions else None)
     if on_start:
         on_start(len(pending))
     t0 = time.perf_counter()
     try:
-        for rows in _execute(groups, ctx, workers):
-            writer.add(rows)
-            summary.executed += len(rows)
+        for result in _execute(groups, ctx, workers):
+            # predictions first: a row on disk promises its predictions are there too
+            if pred_writer is not None and result.predictions is not None:
+                pred_writer.add_columns(result.predictions)
+                pred_writer.flush()
+            writer.add_rows(result.rows)
+            summary.executed += len(result.rows)
             if on_rows:
-                on_rows(len(rows), rows)
+                on_rows(len(result.rows), result.rows)
     finally:
         # whatever happens (Ctrl-C included), rows already computed reach the disk
+        if pred_writer is not None:
+            pred_writer.flush()
         writer.flush()
     summary.elapsed_s = time.perf_counter() - t0
     df = store.consolidate(output, [j.job_id for j in jobs], config.metrics)
     summary.status_counts = Counter(df["status"])
+    if keep_predictions:
+        summary.n_predictions = store.consolidate_predictions(output, df)
     store.write_manifest(output, status="complete", finished_at=store.now_iso(),
                          elapsed_s=round(summary.elapsed_s, 3),
                          jobs={"total": len(jobs), "pending_at_start": len(pending),
