@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from imblearn.metrics import geometric_mean_score
+from imblearn.metrics import geometric_mean_score, make_index_balanced_accuracy, specificity_score
 from sklearn import metrics as skm
 from sklearn.preprocessing import label_binarize
 
@@ -26,11 +26,23 @@ P = (S >= 0.5).astype(int)
         ("mcc", skm.matthews_corrcoef(Y, P)),
         ("gmean", geometric_mean_score(Y, P)),
         ("brier", skm.brier_score_loss(Y, S)),
+        ("accuracy", skm.accuracy_score(Y, P)),
+        ("precision", skm.precision_score(Y, P)),
+        ("recall", skm.recall_score(Y, P)),
+        ("specificity", specificity_score(Y, P)),
+        ("f2", skm.fbeta_score(Y, P, beta=2)),
+        ("f1_macro", skm.f1_score(Y, P, average="macro")),
+        ("f1_weighted", skm.f1_score(Y, P, average="weighted")),
+        ("iba", make_index_balanced_accuracy(alpha=0.1, squared=True)(geometric_mean_score)(
+            Y, P, average="binary")),
+        ("roc_auc_ovr", skm.roc_auc_score(Y, S)),
+        ("pr_auc_trapz", skm.auc(*skm.precision_recall_curve(Y, S)[1::-1])),
+        ("log_loss", skm.log_loss(Y, S)),
     ],
 )
 def test_binary_metrics_equal_sklearn(name: str, expected: float) -> None:
     assert get_metric(name)(Y, P, S, 2) == pytest.approx(expected, abs=1e-12)
-    assert 0 < expected < 1  # the fixture is not degenerate
+    assert 0 < expected < 1 or name == "log_loss"  # the fixture is not degenerate
 
 
 def test_known_binary_values() -> None:
@@ -40,6 +52,13 @@ def test_known_binary_values() -> None:
     assert get_metric("f1")(y, pred, pred.astype(float), 2) == 0.5
     assert get_metric("balanced_accuracy")(y, pred, pred.astype(float), 2) == pytest.approx(7 / 12)
     assert get_metric("gmean")(y, pred, pred.astype(float), 2) == pytest.approx(np.sqrt(0.5 * 2 / 3))
+
+
+def test_iba_is_the_textbook_formula() -> None:
+    # IBA = (1 + alpha * (TPR - TNR)) * TPR * TNR with alpha = 0.1 (Garcia et al.)
+    tpr = skm.recall_score(Y, P)
+    tnr = skm.recall_score(1 - Y, 1 - P)
+    assert get_metric("iba")(Y, P, S, 2) == pytest.approx((1 + 0.1 * (tpr - tnr)) * tpr * tnr)
 
 
 def test_multiclass_metrics_equal_sklearn() -> None:
@@ -53,6 +72,15 @@ def test_multiclass_metrics_equal_sklearn() -> None:
         skm.average_precision_score(label_binarize(y, classes=[0, 1, 2]), proba, average="macro"))
     assert get_metric("brier")(y, pred, proba, 3) == pytest.approx(
         skm.brier_score_loss(y, proba, labels=[0, 1, 2]))
+    assert get_metric("f1_weighted")(y, pred, proba, 3) == pytest.approx(
+        skm.f1_score(y, pred, average="weighted"))
+    assert get_metric("gmean")(y, pred, proba, 3) == pytest.approx(
+        geometric_mean_score(y, pred, average="macro"))
+    assert get_metric("mcc")(y, pred, proba, 3) == pytest.approx(skm.matthews_corrcoef(y, pred))
+    assert get_metric("balanced_accuracy")(y, pred, proba, 3) == pytest.approx(
+        skm.balanced_accuracy_score(y, pred))
+    assert get_metric("log_loss")(y, pred, proba, 3) == pytest.approx(skm.log_loss(y, proba))
+    assert np.isnan(get_metric("pr_auc_trapz")(y, pred, proba, 3))  # binary only
 
 
 def test_undefined_metric_is_nan() -> None:
