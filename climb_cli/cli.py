@@ -26,6 +26,14 @@ datasets_app = typer.Typer(help="The dataset catalog (datasets.yaml).", no_args_
 app.add_typer(datasets_app, name="datasets")
 
 _STATE = {"debug": False}
+OFFLINE_HELP = "Never touch the network: OpenML data must be in the cache [env: BENCH_OFFLINE=1]."
+CACHE_HELP = "bench's data cache [env: BENCH_CACHE_DIR; default: ~/.cache/bench]."
+
+
+def _openml_options(offline: bool, cache_dir: Path | None) -> Any:
+    from climb_cli.datasets.openml_source import OpenMLOptions
+
+    return OpenMLOptions.from_env(cache_dir=cache_dir, offline=True if offline else None)
 
 
 class TableFormat(str, Enum):
@@ -137,6 +145,8 @@ def run(
         "--save-predictions/--no-save-predictions",
         help="Write test-fold predictions to predictions.parquet [default: the config's "
              "save_predictions].")] = None,
+    offline: Annotated[bool, typer.Option("--offline", help=OFFLINE_HELP)] = False,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help=CACHE_HELP)] = None,
 ) -> None:
     """Run every job of CONFIG; write results.parquet, results.csv and manifest.json."""
     from climb_cli.engine.runner import prepare, run_experiment
@@ -158,7 +168,7 @@ def run(
     try:
         s = run_experiment(experiment, out, n_jobs=n_jobs, resume=resume,
                            retry_failed=retry_failed, save_predictions=save_predictions,
-                           on_start=progress.start,
+                           openml=_openml_options(offline, cache_dir), on_start=progress.start,
                            on_rows=progress.advance)
     finally:
         progress.stop()

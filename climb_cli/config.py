@@ -24,6 +24,7 @@ class CVConfig(_Strict):
 
     n_splits: int = Field(5, ge=2, le=100)
     n_repeats: int = Field(1, ge=1, le=100)
+    allow_fewer_splits: bool = False
 
 
 class PreprocessingConfig(_Strict):

@@ -39,6 +39,7 @@ BASE_COLUMNS: dict[str, str] = {
     "repeat": "int64",
     "fold": "int64",
     "seed": "int64",
+    "n_splits": "int64",
     "status": "string",
     "error": "string",
     "n_train": "int64",

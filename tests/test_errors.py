@@ -25,7 +25,7 @@ def test_unknown_top_level_key(cli: Any, write_config: Any) -> None:
 def test_unknown_nested_key(cli: Any, write_config: Any) -> None:
     path = write_config({"cv": {"n_splits": 3, "nrepeats": 2}})
     _fails(cli("run", path), f"{path}: unknown key 'cv.nrepeats'. Valid keys here are: "
-                             "n_repeats, n_splits.")
+                             "allow_fewer_splits, n_repeats, n_splits.")
 
 
 def test_unknown_component_lists_available(cli: Any, write_config: Any) -> None:

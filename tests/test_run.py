@@ -50,7 +50,7 @@ def test_results_table_is_tidy_and_complete(tiny_run: tuple[Path, Any]) -> None:
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["experiment"] == "tiny"
     assert manifest["jobs"]["total"] == 48 and manifest["jobs"]["ok"] == 48
-    assert manifest["config"]["cv"] == {"n_splits": 3, "n_repeats": 1}
+    assert manifest["config"]["cv"] == {"n_splits": 3, "n_repeats": 1, "allow_fewer_splits": False}
     assert "scikit-learn" in manifest["packages"] and manifest["bench_version"]
     assert manifest["datasets"]["keel/ecoli3"]["keel"] == "ecoli3"
 

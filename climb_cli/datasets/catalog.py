@@ -29,6 +29,7 @@ class DatasetSpec(BaseModel):
     target: str | None = None
     pos_label: str | int | None = None
     drop: tuple[str, ...] = ()
+    id: str | None = None
     sep: str | None = None
     na_values: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()

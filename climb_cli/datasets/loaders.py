@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from climb_cli.datasets.catalog import DatasetSpec
+from climb_cli.datasets.openml_source import OpenMLOptions
 from climb_cli.errors import DatasetError
 
 SKLEARN_DATASETS = ("breast_cancer", "digits", "iris", "wine")
@@ -162,7 +163,8 @@ def _read_table(spec: DatasetSpec) -> pd.DataFrame:
 
 
 def _check_columns(spec: DatasetSpec, columns: list[Any]) -> None:
-    missing = [c for c in (spec.target, *spec.drop) if c not in columns]
+    named = [spec.target, *spec.drop, *([spec.id] if spec.id else [])]
+    missing = [c for c in named if c not in columns]
     if missing:
         raise DatasetError(f"dataset '{spec.name}': column {missing[0]!r} not found in {spec.file}; "
                            f"columns are: {', '.join(map(str, columns))}")
@@ -187,40 +189,28 @@ def _load_file(spec: DatasetSpec) -> tuple[pd.DataFrame, Any]:
     frame = _read_table(spec)
     _check_columns(spec, list(frame.columns))
     y = frame[spec.target]
-    return frame.drop(columns=[spec.target, *spec.drop]), y
+    # an identifier column is never a feature
+    return frame.drop(columns=[spec.target, *spec.drop, *([spec.id] if spec.id else [])]), y
 
 
-def openml_cache_dir() -> Path:
-    """Where bench keeps its own OpenML cache (``$BENCH_CACHE_DIR``, else ~/.cache/bench/openml)."""
-    env = os.environ.get("BENCH_CACHE_DIR")
-    base = Path(env) if env else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "bench"
-    return base / "openml"
+def _load_openml(spec: DatasetSpec, options: OpenMLOptions | None = None) -> tuple[pd.DataFrame, Any]:
+    from climb_cli.datasets import openml_source
 
-
-def _load_openml(spec: DatasetSpec) -> tuple[pd.DataFrame, Any]:
-    import openml
-
-    openml.config.set_root_cache_directory(str(openml_cache_dir()))
-    openml.config.set_retry_policy("human", 1)
-    try:
-        ds = openml.datasets.get_dataset(spec.openml, version=spec.version, download_data=True,
-                                         download_qualities=False,
-                                         download_features_meta_data=False)
-        target = spec.target or ds.default_target_attribute
-        X, y, _, _ = ds.get_data(target=target)
-    except Exception as exc:  # noqa: BLE001 - network, cache and server errors all end here
-        raise DatasetError(f"dataset '{spec.name}': cannot load OpenML dataset {spec.openml} "
-                           f"(cache: {openml_cache_dir()}): {exc}") from None
-    return X, y
+    assert spec.openml is not None
+    return openml_source.load(spec.name, spec.openml, spec.target, spec.version,
+                              options or OpenMLOptions.from_env())
 
 
 _LOADERS = {"keel": _load_keel, "sklearn": _load_sklearn, "synthetic": _load_synthetic,
-            "file": _load_file, "openml": _load_openml}
+            "file": _load_file}
 
 
-def load_dataset(spec: DatasetSpec) -> Dataset:
+def load_dataset(spec: DatasetSpec, options: OpenMLOptions | None = None) -> Dataset:
     """Load and encode one dataset (raises DatasetError with a clear message)."""
-    X, y_raw = _LOADERS[spec.source](spec)
+    if spec.source == "openml":
+        X, y_raw = _load_openml(spec, options)
+    else:
+        X, y_raw = _LOADERS[spec.source](spec)
     y, class_names, pos = encode_target(y_raw, spec)
     X = normalize_frame(pd.DataFrame(X).reset_index(drop=True))
     if X.shape[1] == 0:
@@ -232,11 +222,11 @@ _CACHE: dict[str, Dataset] = {}
 _CACHE_SIZE = 4
 
 
-def load_cached(spec: DatasetSpec) -> Dataset:
+def load_cached(spec: DatasetSpec, options: OpenMLOptions | None = None) -> Dataset:
     """``load_dataset`` memoised per process, so each worker loads a dataset once."""
-    key = spec.model_dump_json()
+    key = spec.model_dump_json() + repr(options)
     if key not in _CACHE:
         while len(_CACHE) >= _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = load_dataset(spec)
+        _CACHE[key] = load_dataset(spec, options)
     return _CACHE[key]

@@ -20,6 +20,7 @@ from climb_cli import registry
 from climb_cli.config import Choice, canonical
 from climb_cli.datasets import preprocess
 from climb_cli.datasets.loaders import Dataset, load_cached
+from climb_cli.datasets.openml_source import OpenMLOptions
 from climb_cli.engine.plan import Group
 from climb_cli.errors import DatasetError
 from climb_cli.grid import JobSpec, derive_seed
@@ -39,6 +40,8 @@ class RunContext:
     metrics: tuple[str, ...]
     limit_threads: bool = True
     save_predictions: bool = False
+    openml: OpenMLOptions = OpenMLOptions()
+    allow_fewer_splits: bool = False
 
 
 @dataclass
@@ -86,17 +89,31 @@ def finish(row: dict[str, Any], status: str, error: BaseException | str | None =
     return row
 
 
+def effective_splits(ds: Dataset, ctx: RunContext) -> int:
+    """cv.n_splits, or fewer when the smallest class is smaller and the config allows reducing."""
+    counts = np.bincount(ds.y, minlength=ds.n_classes)
+    smallest = int(counts.min())
+    if smallest >= ctx.n_splits:
+        return ctx.n_splits
+    name = ds.class_names[int(counts.argmin())]
+    if ctx.allow_fewer_splits and smallest >= 2:
+        return smallest
+    hint = ("" if ctx.allow_fewer_splits else
+            " (or set cv.allow_fewer_splits: true to use fewer folds on such datasets)")
+    raise DatasetError(
+        f"dataset '{ds.name}': class {name!r} has {smallest} rows, fewer than "
+        f"cv.n_splits={ctx.n_splits}; lower cv.n_splits or drop the dataset{hint}")
+
+
 def outer_split(ds: Dataset, ctx: RunContext, repeat: int, fold: int) -> tuple[np.ndarray, np.ndarray]:
     """Train/test indices of one outer fold (stratified, shuffled with a per-repeat seed)."""
     from sklearn.model_selection import StratifiedKFold
 
-    counts = np.bincount(ds.y, minlength=ds.n_classes)
-    if counts.min() < ctx.n_splits:
-        smallest = ds.class_names[int(counts.argmin())]
-        raise DatasetError(
-            f"dataset '{ds.name}': class {smallest!r} has {int(counts.min())} rows, fewer than "
-            f"cv.n_splits={ctx.n_splits}; lower cv.n_splits or drop the dataset")
-    skf = StratifiedKFold(ctx.n_splits, shuffle=True,
+    n_splits = effective_splits(ds, ctx)
+    if fold >= n_splits:
+        raise SkipJob(f"dataset '{ds.name}' has only {n_splits} rows in its smallest class: "
+                      f"cv reduced to {n_splits} folds, so fold {fold} does not exist")
+    skf = StratifiedKFold(n_splits, shuffle=True,
                           random_state=derive_seed(ctx.seed, "split", ds.name, repeat))
     train, test = list(skf.split(np.zeros(len(ds.y)), ds.y))[fold]
     return train, test
@@ -228,14 +245,18 @@ class _Predictions:
 
 
 def _run_group(group: Group, ctx: RunContext) -> GroupResult:
-    ds = load_cached(group.dataset)
-    train, test = outer_split(ds, ctx, group.repeat, group.fold)
+    ds = load_cached(group.dataset, ctx.openml)
+    try:
+        train, test = outer_split(ds, ctx, group.repeat, group.fold)
+    except SkipJob as exc:
+        return GroupResult([finish(base_row(job, ctx), "skipped", str(exc)) for job in group.jobs])
     X_train, X_test = ds.X.iloc[train], ds.X.iloc[test]
     y_train, y_test = ds.y[train], ds.y[test]
     name, rep, fold = ds.name, group.repeat, group.fold
     rs_seed = derive_seed(ctx.seed, "resampler", name, rep, fold, group.resampler.label)
     counts_test = np.bincount(y_test, minlength=ds.n_classes)
-    info: dict[str, Any] = {"n_train": len(train), "n_test": len(test),
+    info: dict[str, Any] = {"n_splits": effective_splits(ds, ctx),
+                            "n_train": len(train), "n_test": len(test),
                             "n_test_minority": int(counts_test[1] if ds.is_binary
                                                    else counts_test.min())}
     preds = _Predictions(test, y_test, rep, fold) if ctx.save_predictions else None

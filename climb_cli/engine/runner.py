@@ -73,6 +73,7 @@ def run_experiment(
     retry_failed: bool = False,
     dry_run: bool = False,
     save_predictions: bool | None = None,
+    openml: Any = None,
     on_start: Callable[[int], None] | None = None,
     on_rows: ProgressFn | None = None,
 ) -> RunSummary:
@@ -101,10 +102,14 @@ def run_experiment(
                          finished_at=None, n_workers=workers, **resolved,
                          jobs={"total": len(jobs), "pending": len(pending)})
     keep_predictions = config.save_predictions if save_predictions is None else save_predictions
+    from climb_cli.datasets.openml_source import OpenMLOptions
+
     ctx = RunContext(seed=config.seed, n_splits=config.cv.n_splits,
                      preprocessing=config.preprocessing.model_dump(),
                      metrics=tuple(config.metrics), limit_threads=workers > 1,
-                     save_predictions=keep_predictions)
+                     save_predictions=keep_predictions,
+                     openml=openml or OpenMLOptions.from_env(),
+                     allow_fewer_splits=config.cv.allow_fewer_splits)
     writer = store.PartWriter(output, store.schema(config.metrics))
     pred_writer = (store.PartWriter(output, store.predictions_schema(), "pred_parts",
                                     max_rows=200_000) if keep_predictions else None)
