@@ -288,6 +288,107 @@ def datasets_list(
         typer.echo(_rich_table(df.astype(object).where(df.notna(), ""), f"{len(df)} datasets"))
 
 
+@datasets_app.command("info")
+@handle_errors
+def datasets_info(
+    name: Annotated[str, typer.Argument(help="Catalog name or openml:<id>.")],
+    offline: Annotated[bool, typer.Option("--offline", help=OFFLINE_HELP)] = False,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help=CACHE_HELP)] = None,
+    fmt: Annotated[ComponentFormat, typer.Option("--format", "-f")] = ComponentFormat.table,
+) -> None:
+    """Load one dataset and describe it: rows, features, categoricals, missing %, classes, IR."""
+    from climb_cli.datasets.catalog import load_catalog, resolve
+    from climb_cli.datasets.loaders import describe
+
+    info = describe(resolve(name, load_catalog()), _openml_options(offline, cache_dir))
+    if fmt is ComponentFormat.json:
+        typer.echo(json.dumps(info, indent=2))
+        return
+    width = max(len(k) for k in info)
+    for key, value in info.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}: {v}" for k, v in value.items())
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value))
+        typer.echo(f"{key:<{width}}  {value}")
+
+
+@datasets_app.command("fetch")
+@handle_errors
+def datasets_fetch(
+    names: Annotated[list[str] | None, typer.Argument(help="Catalog names or openml:<id>.")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", "-t",
+                                                  help="Every catalog entry with these tags.")] = None,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help=CACHE_HELP)] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Download OpenML datasets into the cache, so later runs can be --offline."""
+    from climb_cli.datasets.catalog import load_catalog, resolve
+    from climb_cli.datasets.openml_source import download, is_cached
+    from climb_cli.errors import DatasetError
+
+    catalog = load_catalog()
+    specs = [resolve(n, catalog) for n in names or []]
+    if tag:
+        specs += [s for s in catalog.values() if set(tag) <= set(s.tags)]
+    if not specs:
+        raise BenchError("datasets fetch: name at least one dataset or --tag.")
+    options = _openml_options(False, cache_dir)
+    todo = [s for s in specs if s.openml is not None]
+    for s in specs:
+        if s.openml is None:
+            typer.echo(f"{s.name}: nothing to fetch ({s.source} data is bundled or local)")
+    failed = []
+    bar = _bar(len(todo), "fetch", quiet)
+    for spec in todo:
+        assert spec.openml is not None
+        try:
+            was_cached = is_cached(options, spec.openml)
+            download(spec.name, spec.openml, options)
+            typer.echo(f"{spec.name}: {'already cached' if was_cached else 'downloaded'} "
+                       f"(OpenML {spec.openml})", err=bar is not None)
+        except DatasetError as exc:
+            failed.append(spec.name)
+            typer.echo(f"Error: {exc}", err=True)
+        if bar is not None:
+            bar.advance(bar.task_ids[0])
+    if bar is not None:
+        bar.stop()
+    typer.echo(f"{len(todo) - len(failed)} of {len(todo)} OpenML datasets in the cache "
+               f"({options.root / 'openml'})")
+    if failed:
+        raise typer.Exit(1)
+
+
+@datasets_app.command("import-cache")
+@handle_errors
+def datasets_import_cache(
+    path: Annotated[Path, typer.Argument(help="An openml cache tree (e.g. a copy of "
+                                               "org/openml/www/datasets).")],
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help=CACHE_HELP)] = None,
+) -> None:
+    """Copy OpenML datasets from a cache tree into bench's cache (the source is only read)."""
+    from climb_cli.datasets.openml_source import import_cache
+
+    options = _openml_options(False, cache_dir)
+    ids = import_cache(path, options)
+    typer.echo(f"imported {len(ids)} OpenML datasets into {options.root / 'openml'}: "
+               f"{', '.join(map(str, ids))}")
+
+
+def _bar(total: int, label: str, quiet: bool) -> Any:
+    if quiet or total == 0:
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
+                   console=Console(stderr=True))
+    bar.add_task(label, total=total)
+    bar.start()
+    return bar
+
+
 @app.command()
 @handle_errors
 def components(

@@ -6,7 +6,7 @@ import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -38,12 +38,31 @@ class PreprocessingConfig(_Strict):
 ComponentsField = dict[str, dict[str, Any] | None] | list[str]
 
 
+class DatasetSelection(_Strict):
+    """Datasets chosen from the catalog by tags and facts, plus explicit names."""
+
+    names: list[str | dict[str, Any]] = []
+    tags: list[str] = []
+    exclude: list[str] = []
+    classes: Literal["binary", "multiclass"] | None = None
+    min_ir: float | None = None
+    max_ir: float | None = None
+    min_rows: int | None = None
+    max_rows: int | None = None
+    max_features: int | None = None
+
+    def filters(self) -> dict[str, Any]:
+        """The facts filters that are set."""
+        return {k: v for k, v in self.model_dump().items()
+                if k not in ("names", "tags", "exclude") and v is not None}
+
+
 class ExperimentConfig(_Strict):
     """A whole benchmark: datasets x resamplers x class weights x thresholds x classifiers x folds."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)
     seed: int = 0
-    datasets: list[str | dict[str, Any]] = Field(min_length=1)
+    datasets: list[str | dict[str, Any]] | DatasetSelection
     catalog: str | None = None
     cv: CVConfig = CVConfig()
     preprocessing: PreprocessingConfig = PreprocessingConfig()
@@ -54,6 +73,13 @@ class ExperimentConfig(_Strict):
     metrics: list[str] = Field(default_factory=lambda: list(DEFAULT_METRICS), min_length=1)
     n_jobs: int = -1
     save_predictions: bool = False
+
+    @field_validator("datasets")
+    @classmethod
+    def _some_datasets(cls, value: Any) -> Any:
+        if isinstance(value, list) and not value:
+            raise ValueError("needs at least one dataset")
+        return value
 
     @field_validator("resamplers", "class_weights", "thresholds", "classifiers")
     @classmethod

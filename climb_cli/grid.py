@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from climb_cli import registry
-from climb_cli.config import AXES, Choice, ExperimentConfig, canonical, expand_axis
+from climb_cli.config import (AXES, Choice, DatasetSelection, ExperimentConfig, canonical,
+                              expand_axis)
 from climb_cli.datasets.catalog import DatasetSpec, load_catalog, parse_entry, resolve
 from climb_cli.errors import ConfigError
 
@@ -98,6 +99,37 @@ class Experiment:
         return out
 
 
+def select_datasets(selection: DatasetSelection, catalog: dict[str, DatasetSpec]) -> list[Any]:
+    """Catalog names matching every tag and fact filter, then the explicit names, minus excluded."""
+    bounds = {"min_ir": ("imbalance_ratio", 1), "max_ir": ("imbalance_ratio", -1),
+              "min_rows": ("rows", 1), "max_rows": ("rows", -1), "max_features": ("features", -1)}
+    picked: list[Any] = []
+    if selection.tags or selection.filters():
+        for name, spec in catalog.items():
+            if not set(selection.tags) <= set(spec.tags):
+                continue
+            if selection.classes is not None and selection.classes not in spec.tags:
+                continue
+            ok = True
+            for key, limit in selection.filters().items():
+                if key == "classes":
+                    continue
+                fact, sign = bounds[key]
+                value = getattr(spec, fact)
+                ok = ok and value is not None and sign * (value - limit) >= 0
+            if ok:
+                picked.append(name)
+    for entry in selection.names:
+        if entry not in picked:
+            picked.append(entry)
+    picked = [p for p in picked if not (isinstance(p, str) and p in selection.exclude)]
+    if not picked:
+        crit = {"tags": selection.tags, **selection.filters()}
+        raise ConfigError(f"datasets: the selection {canonical(crit)} matches no catalog entry; "
+                          "see `bench datasets list --tag ...`.")
+    return picked
+
+
 def resolve_experiment(config: ExperimentConfig, config_dir: Path = Path(".")) -> Experiment:
     """Check every dataset name and component (with each parameter combination) without fitting."""
     catalog = load_catalog()
@@ -105,7 +137,10 @@ def resolve_experiment(config: ExperimentConfig, config_dir: Path = Path(".")) -
         extra = Path(config.catalog)
         catalog.update(load_catalog(extra if extra.is_absolute() else config_dir / extra))
     datasets: dict[str, DatasetSpec] = {}
-    for i, entry in enumerate(config.datasets):
+    entries = (select_datasets(config.datasets, catalog) if isinstance(config.datasets,
+                                                                       DatasetSelection)
+               else config.datasets)
+    for i, entry in enumerate(entries):
         if isinstance(entry, dict):
             name = entry.get("name")
             if not isinstance(name, str) or not name:

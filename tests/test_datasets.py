@@ -125,3 +125,103 @@ def test_missing_file_or_column_in_config_is_exit_2(cli: Any, write_config: Any,
     assert result.stderr.strip() == (f"Error: dataset 'mine': column 'y' not found in {messy_csv}; "
                                      "columns are: num, cat, const, row_id, label")
     assert not (tmp_path / "out").exists()
+
+
+def test_selection_by_tags_and_facts() -> None:
+    from climb_cli.config import ExperimentConfig
+    from climb_cli.grid import resolve_experiment
+
+    cfg = ExperimentConfig(name="sel", classifiers=["logreg"],
+                           datasets={"tags": ["climb", "binary"], "min_ir": 10,
+                                     "max_rows": 50000})
+    exp = resolve_experiment(cfg)
+    catalog = load_catalog()
+    expected = sorted(n for n, s in catalog.items() if {"climb", "binary"} <= set(s.tags)
+                      and s.imbalance_ratio >= 10 and s.rows <= 50000)
+    assert sorted(exp.datasets) == expected and len(expected) == 12
+    assert all(catalog[n].openml for n in expected)
+    mixed = resolve_experiment(ExperimentConfig(
+        name="sel", classifiers=["logreg"],
+        datasets={"tags": ["sklearn"], "classes": "binary", "names": ["keel/yeast4"],
+                  "exclude": ["sklearn/digits"]}))
+    assert list(mixed.datasets) == ["sklearn/breast_cancer", "keel/yeast4"]
+
+
+def test_catalog_has_the_73_climb_datasets() -> None:
+    climb = {n: s for n, s in load_catalog().items() if "climb" in s.tags}
+    ids = pd.read_csv(Path(__file__).resolve().parents[2] / "shared" / "data" /
+                      "climb-openml-datasets.csv")["openml_id"]
+    assert len(climb) == 73 and sorted(s.openml for s in climb.values()) == sorted(ids)
+    levels = pd.Series([next(t for t in s.tags if t.startswith("ir-")) for s in climb.values()])
+    assert levels.value_counts().to_dict() == {"ir-low": 28, "ir-medium": 24, "ir-high": 15,
+                                               "ir-extreme": 6}
+    assert sum("multiclass" in s.tags for s in climb.values()) == 13
+
+
+def test_empty_selection_is_a_config_error(cli: Any, write_config: Any) -> None:
+    path = write_config({"datasets": {"tags": ["climb"], "min_ir": 10000}})
+    result = cli("validate", path)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ('Error: datasets: the selection {"min_ir":10000.0,"tags":["climb"]} '
+                                     "matches no catalog entry; see `bench datasets list --tag ...`.")
+
+
+def test_high_cardinality_categoricals_are_ordinal_encoded() -> None:
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"city": [f"c{i}" for i in rng.integers(0, 50, 400)],
+                      "colour": rng.choice(["r", "g"], 400), "x": rng.normal(size=400)})
+    pre = build_preprocessor(X, max_onehot_categories=20).fit(X.iloc[:300])
+    names = list(pre.get_feature_names_out())
+    assert names == ["num__x", "cat__colour_g", "cat__colour_r", "ord__city"]
+    unseen = X.iloc[300:].assign(city="never-seen")
+    assert np.isfinite(pre.transform(unseen)).all()
+
+
+def test_datasets_info(cli: Any) -> None:
+    result = cli("datasets", "info", "keel/yeast4")
+    assert result.exit_code == 0
+    lines = dict(line.split(None, 1) for line in result.stdout.splitlines())
+    assert lines["rows"] == "1484" and lines["classes"] == "0: 1433, 1: 51"
+    assert lines["imbalance_ratio"] == "28.1" and lines["source"] == "keel:yeast4"
+    import json
+
+    info = json.loads(cli("datasets", "info", "sklearn/wine", "-f", "json").stdout)
+    assert info["classes"] == {"class_0": 59, "class_1": 71, "class_2": 48}
+    assert info["positive"] is None and info["imbalance_ratio"] == 1.48
+
+
+def test_single_class_dataset_is_exit_2(cli: Any, messy_csv: Path, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    catalog = tmp_path / "cat.yaml"
+    catalog.write_text(f"datasets:\n  single: {{file: {messy_csv}, target: const}}\n")
+    monkeypatch.setenv("BENCH_CATALOG", str(catalog))
+    result = cli("datasets", "info", "single")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ("Error: dataset 'single': the target has a single class (7.0); "
+                                     "need at least two")
+
+
+def test_fewer_splits_when_allowed(cli: Any, write_config: Any, tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=60), "y": [1] * 3 + [0] * 57})
+    path = tmp_path / "tiny.csv"
+    frame.to_csv(path, index=False)
+    base = {"datasets": [{"name": "tiny", "file": str(path), "target": "y"}],
+            "cv": {"n_splits": 5}, "resamplers": ["none"], "class_weights": ["none"],
+            "thresholds": ["default"], "metrics": ["roc_auc"]}
+    out = tmp_path / "strict"
+    assert cli("run", write_config(base), "--output", out, "-q").exit_code == 1
+    strict = pd.read_parquet(out / "results.parquet")
+    assert set(strict["error"]) == {"DatasetError: dataset 'tiny': class '1' has 3 rows, fewer than "
+                                    "cv.n_splits=5; lower cv.n_splits or drop the dataset (or set "
+                                    "cv.allow_fewer_splits: true to use fewer folds on such "
+                                    "datasets)"}
+    base["cv"] = {"n_splits": 5, "allow_fewer_splits": True}
+    out = tmp_path / "relaxed"
+    assert cli("run", write_config(base), "--output", out, "-q").exit_code == 0
+    df = pd.read_parquet(out / "results.parquet")
+    assert list(df["status"]) == ["ok", "ok", "ok", "skipped", "skipped"]
+    assert (df.loc[df.status == "ok", "n_splits"] == 3).all()
+    assert df.loc[df.status == "ok", "n_test"].sum() == 60
+    assert df["error"].iloc[3] == ("dataset 'tiny' has only 3 rows in its smallest class: cv "
+                                   "reduced to 3 folds, so fold 3 does not exist")

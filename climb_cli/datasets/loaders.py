@@ -61,9 +61,11 @@ def normalize_frame(X: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
             out[str(col)] = pd.to_numeric(s, errors="coerce").astype("float64")
         else:
+            # categorical values as strings (mixed types would break the encoders); NaN = missing
             obj = s.astype(object)
             out[str(col)] = obj.where(pd.notna(obj), np.nan).map(
-                lambda v: v.decode() if isinstance(v, bytes) else v)
+                lambda v: v.decode() if isinstance(v, bytes) else v if isinstance(v, str)
+                else v if v is np.nan else str(v))
     return pd.DataFrame(out, index=X.index)
 
 
@@ -230,3 +232,32 @@ def load_cached(spec: DatasetSpec, options: OpenMLOptions | None = None) -> Data
             _CACHE.pop(next(iter(_CACHE)))
         _CACHE[key] = load_dataset(spec, options)
     return _CACHE[key]
+
+
+def describe(spec: DatasetSpec, options: OpenMLOptions | None = None) -> dict[str, Any]:
+    """Facts of a loaded dataset, for `bench datasets info`."""
+    ds = load_dataset(spec, options)
+    from climb_cli.datasets.preprocess import categorical_columns
+
+    cached: str
+    if spec.openml is not None:
+        from climb_cli.datasets import openml_source
+
+        opts = options or OpenMLOptions.from_env()
+        cached = f"yes ({openml_source.dataset_dir(opts, spec.openml)})"
+    else:
+        cached = "not needed (bundled or local data)"
+    missing = float(ds.X.isna().to_numpy().mean() * 100) if ds.X.size else 0.0
+    return {
+        "name": spec.name,
+        "source": spec.locator(),
+        "rows": len(ds.y),
+        "features": ds.X.shape[1],
+        "categorical": len(categorical_columns(ds.X)),
+        "missing_pct": round(missing, 2),
+        "classes": ds.class_counts(),
+        "positive": ds.pos_label,
+        "imbalance_ratio": round(ds.imbalance_ratio(), 2),
+        "tags": list(spec.tags),
+        "cached": cached,
+    }

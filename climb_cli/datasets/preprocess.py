@@ -1,4 +1,10 @@
-"""Per-fold preprocessing: impute, encode, scale, drop constant columns -- fitted on training rows only."""
+"""Per-fold preprocessing, fitted on the training rows only.
+
+Numeric columns: median imputation, then standard scaling (``scale``). Categorical columns (text,
+category): missing values become their own level; up to ``max_onehot_categories`` levels one-hot
+encoded (levels unseen in training encode as all zeros), beyond it ordinal codes (unseen: -1), scaled
+like numerics. Columns constant on the training fold are dropped last.
+"""
 
 from __future__ import annotations
 
@@ -20,10 +26,14 @@ def build_preprocessor(X: pd.DataFrame, *, impute: bool = True, scale: bool = Tr
     from sklearn.feature_selection import VarianceThreshold
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-    cat = categorical_columns(X)
-    num = [c for c in X.columns if c not in cat]
+    cat_all = categorical_columns(X)
+    # low-cardinality categoricals are one-hot encoded; beyond the cap, ordinal codes (one column)
+    n_levels = {c: X[c].nunique(dropna=True) for c in cat_all}
+    cat = [c for c in cat_all if n_levels[c] <= max_onehot_categories]
+    high = [c for c in cat_all if n_levels[c] > max_onehot_categories]
+    num = [c for c in X.columns if c not in cat_all]
     num_steps: list[tuple[str, Any]] = []
     if impute:
         num_steps.append(("impute", SimpleImputer(strategy="median", keep_empty_features=True)))
@@ -31,14 +41,21 @@ def build_preprocessor(X: pd.DataFrame, *, impute: bool = True, scale: bool = Tr
         num_steps.append(("scale", StandardScaler()))
     cat_steps: list[tuple[str, Any]] = [
         ("impute", SimpleImputer(strategy="constant", fill_value="__missing__")),
-        ("onehot", OneHotEncoder(handle_unknown="infrequent_if_exist",
-                                 max_categories=max_onehot_categories, sparse_output=False)),
+        ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
     ]
+    ord_steps: list[tuple[str, Any]] = [
+        ("impute", SimpleImputer(strategy="constant", fill_value="__missing__")),
+        ("ordinal", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)),
+    ]
+    if scale:
+        ord_steps.append(("scale", StandardScaler()))
     transformers = []
     if num:
         transformers.append(("num", Pipeline(num_steps) if num_steps else "passthrough", num))
     if cat:
         transformers.append(("cat", Pipeline(cat_steps), cat))
+    if high:
+        transformers.append(("ord", Pipeline(ord_steps), high))
     return Pipeline([
         ("columns", ColumnTransformer(transformers, sparse_threshold=0.0)),
         # constant columns (on the training fold) carry no information and break some samplers
