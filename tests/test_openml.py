@@ -205,3 +205,22 @@ def test_every_seed_dataset_runs_offline(cli: Any, write_config: Any, tmp_path: 
     chance = 1 / seed.set_index(seed["openml_id"].map(lambda i: f"openml:{i}"))["classes"]
     assert (plain["roc_auc"] > 0.65).all()
     assert (plain["balanced_accuracy"] >= chance[plain.index]).all()
+
+
+def test_fetch_command_downloads_then_reports_cached(fake_openml: Any, cli: Any,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    server, options = fake_openml
+    monkeypatch.setenv("BENCH_OPENML_SERVER", server.server_url)
+    monkeypatch.setenv("BENCH_CACHE_DIR", options.cache_dir)
+    first = cli("datasets", "fetch", "openml:990002", "openml:990003", "-q")
+    assert first.exit_code == 0
+    assert first.stdout.splitlines() == [
+        "openml:990002: downloaded (OpenML 990002)", "openml:990003: downloaded (OpenML 990003)",
+        f"2 of 2 OpenML datasets in the cache ({Path(options.cache_dir) / 'openml'})"]
+    n_requests = len(server.requests)
+    again = cli("datasets", "fetch", "openml:990002", "openml:990999", "-q")
+    assert again.exit_code == 1
+    assert again.stdout.splitlines()[0] == "openml:990002: already cached (OpenML 990002)"
+    assert again.stderr.strip() == ("Error: dataset 'openml:990999': OpenML dataset 990999 does "
+                                    "not exist (the server answered: Unknown dataset)")
+    assert server.requests[n_requests:] == ["/api/v1/xml/data/990999"]
