@@ -49,6 +49,11 @@ class ReportFormat(str, Enum):
     json = "json"
 
 
+class Backend(str, Enum):
+    loky = "loky"
+    dask = "dask"
+
+
 class ComponentFormat(str, Enum):
     table = "table"
     json = "json"
@@ -147,6 +152,21 @@ def run(
              "save_predictions].")] = None,
     offline: Annotated[bool, typer.Option("--offline", help=OFFLINE_HELP)] = False,
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help=CACHE_HELP)] = None,
+    timeout: Annotated[float | None, typer.Option(
+        "--timeout", min=0.001, help="Per-model wall-clock limit in seconds [default: the "
+                                     "config's timeout_s].")] = None,
+    memory_mb: Annotated[float | None, typer.Option(
+        "--memory-mb", min=1, help="Per-job resident-memory cap in MB [default: the config's "
+                                   "memory_mb].")] = None,
+    backend: Annotated[Backend, typer.Option("--backend", help="loky (local processes) or dask "
+                                                               "(LocalCluster or --scheduler).")]
+    = Backend.loky,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="dask scheduler address, e.g. tcp://host:8786 (with --backend "
+                            "dask).")] = None,
+    share: Annotated[bool, typer.Option("--share/--no-share",
+                                        help="Share preprocessing, resampling and fits across "
+                                             "jobs (results are identical either way).")] = True,
 ) -> None:
     """Run every job of CONFIG; write results.parquet, results.csv and manifest.json."""
     from climb_cli.engine.runner import prepare, run_experiment
@@ -155,9 +175,11 @@ def run(
     out = output or Path("results") / experiment.config.name
     if n_jobs == 0:
         raise BenchError("--n-jobs must be a positive number of processes or -1 (all cores).")
+    if scheduler and backend is not Backend.dask:
+        raise BenchError("--scheduler needs --backend dask.")
     if dry_run:
         s = run_experiment(experiment, out, n_jobs=n_jobs, resume=resume,
-                           retry_failed=retry_failed, dry_run=True)
+                           retry_failed=retry_failed, dry_run=True, share=share)
         p = s.plan
         typer.echo(f"{experiment.config.name}: {s.total} jobs ({s.already_done} done, "
                    f"{s.total - s.already_done} pending) -> {out}")
@@ -168,7 +190,9 @@ def run(
     try:
         s = run_experiment(experiment, out, n_jobs=n_jobs, resume=resume,
                            retry_failed=retry_failed, save_predictions=save_predictions,
-                           openml=_openml_options(offline, cache_dir), on_start=progress.start,
+                           openml=_openml_options(offline, cache_dir), timeout_s=timeout,
+                           memory_mb=memory_mb, backend=backend.value, scheduler=scheduler,
+                           share=share, on_start=progress.start,
                            on_rows=progress.advance)
     finally:
         progress.stop()
@@ -182,7 +206,7 @@ def run(
 
 
 class _Progress:
-    """A rich progress bar on stderr (silent with --quiet or when not a terminal... unless asked)."""
+    """A rich progress bar on stderr: done/total, failed, elapsed, ETA, the latest dataset."""
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
@@ -205,7 +229,9 @@ class _Progress:
         self.task = self.bar.add_task("jobs", total=total, failed=0)
 
     def advance(self, n: int, rows: list[dict[str, Any]]) -> None:
-        self.failed += sum(r["status"] == "error" for r in rows)
+        from climb_cli.store import FAILED_STATUSES
+
+        self.failed += sum(r["status"] in FAILED_STATUSES for r in rows)
         if self.bar is not None:
             desc = rows[0]["dataset"] if rows else "jobs"
             self.bar.update(self.task, advance=n, failed=self.failed, description=desc)

@@ -73,6 +73,9 @@ class ExperimentConfig(_Strict):
     metrics: list[str] = Field(default_factory=lambda: list(DEFAULT_METRICS), min_length=1)
     n_jobs: int = -1
     save_predictions: bool = False
+    timeout_s: float | None = Field(None, gt=0)
+    memory_mb: float | None = Field(None, gt=0)
+    isolate: bool = True
 
     @field_validator("datasets")
     @classmethod

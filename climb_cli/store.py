@@ -51,9 +51,11 @@ BASE_COLUMNS: dict[str, str] = {
     "fit_time_s": "float64",
     "predict_time_s": "float64",
     "resample_time_s": "float64",
+    "peak_rss_mb": "float64",
     "finished_at": "string",
 }
-STATUSES = ("ok", "error", "skipped")
+STATUSES = ("ok", "error", "skipped", "timeout", "memory", "crashed")
+FAILED_STATUSES = ("error", "timeout", "memory", "crashed")
 
 
 def schema(metrics: Sequence[str]) -> Any:
@@ -146,6 +148,103 @@ class PartWriter:
         self.buffer, self.n_buffered = [], 0
 
 
+class Sink:
+    """Where results stream to: rows and (optionally) predictions, flushed together, predictions
+    first, so a row on disk always has its predictions on disk too."""
+
+    def __init__(self, out_dir: Path, metrics: Sequence[str], predictions: bool,
+                 max_rows: int = 500, max_seconds: float = 2.0) -> None:
+        self.rows = PartWriter(out_dir, schema(metrics), "parts", max_rows=10**12,
+                               max_seconds=float("inf"))
+        self.preds = (PartWriter(out_dir, predictions_schema(), "pred_parts", max_rows=10**12,
+                                 max_seconds=float("inf")) if predictions else None)
+        self.max_rows, self.max_seconds = max_rows, max_seconds
+        self.last_flush = time.monotonic()
+
+    def add(self, rows: list[dict[str, Any]], predictions: dict[str, Any] | None) -> None:
+        """Queue one group's output; flush when enough is buffered or enough time passed."""
+        if self.preds is not None and predictions is not None:
+            self.preds.add_columns(predictions)
+        self.rows.add_rows(rows)
+        if (self.rows.n_buffered >= self.max_rows
+                or time.monotonic() - self.last_flush > self.max_seconds):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write everything buffered (predictions first)."""
+        if self.preds is not None:
+            self.preds.flush()
+        self.rows.flush()
+        self.last_flush = time.monotonic()
+
+
+def remove_stale_temp_files(out_dir: Path) -> int:
+    """Delete hidden partial files a killed run left behind (never visible under real names)."""
+    n = 0
+    for pattern in (".*.tmp", "parts/.*.tmp", "pred_parts/.*.tmp"):
+        for f in out_dir.glob(pattern):
+            f.unlink(missing_ok=True)
+            n += 1
+    return n
+
+
+class RunLock:
+    """An exclusive lock on an output directory (released by the OS if the process dies)."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.path = out_dir / ".bench.lock"
+        self.fd: int | None = None
+
+    def __enter__(self) -> RunLock:
+        import fcntl
+
+        from climb_cli.errors import BenchError
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 64).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise BenchError(f"another `bench run` (pid {holder}) is writing to {self.path.parent}; "
+                             "wait for it to finish or choose another --output") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+class RunLog:
+    """``run.log`` in the output directory: one line per job with its timings and error."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.f = open(out_dir / "run.log", "a", buffering=1)
+
+    def line(self, text: str) -> None:
+        """Append a timestamped line."""
+        self.f.write(f"{now_iso()} {text}\n")
+
+    def rows(self, rows: list[dict[str, Any]]) -> None:
+        """One line per job."""
+        for r in rows:
+            fit = r.get("fit_time_s")
+            timing = f" fit={fit:.3f}s" if isinstance(fit, float) and fit == fit else ""
+            err = f" | {r['error']}" if r.get("error") else ""
+            self.f.write(f"{r.get('finished_at', now_iso())} {r['status']:<7} {r['job_id']} "
+                         f"{r['dataset']} fold={r['fold']} repeat={r['repeat']} {r['method']}"
+                         f"{timing}{err}\n")
+
+    def close(self) -> None:
+        """Close the file."""
+        self.f.close()
+
+
 def read_parts(out_dir: Path, columns: Sequence[str] | None = None) -> Any:
     """All rows ever written to ``out_dir`` (a pandas DataFrame, possibly empty)."""
     import pandas as pd
@@ -169,7 +268,7 @@ def finished_jobs(out_dir: Path, retry_failed: bool = False) -> dict[str, str]:
         return {}
     df = df.sort_values("finished_at", kind="stable").drop_duplicates("job_id", keep="last")
     if retry_failed:
-        df = df[df["status"] != "error"]
+        df = df[~df["status"].isin(FAILED_STATUSES)]
     return dict(zip(df["job_id"], df["status"]))
 
 

@@ -18,8 +18,8 @@ def test_unknown_top_level_key(cli: Any, write_config: Any) -> None:
     path = write_config({"foo": 1})
     _fails(cli("validate", path),
            f"{path}: unknown key 'foo'. Valid keys are: catalog, class_weights, classifiers, cv, "
-           "datasets, metrics, n_jobs, name, preprocessing, resamplers, save_predictions, seed, "
-           "thresholds.")
+           "datasets, isolate, memory_mb, metrics, n_jobs, name, preprocessing, resamplers, "
+           "save_predictions, seed, thresholds, timeout_s.")
 
 
 def test_unknown_nested_key(cli: Any, write_config: Any) -> None:

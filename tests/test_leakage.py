@@ -79,7 +79,8 @@ def _run(tmp_path: Path, csv: Path, scale: bool) -> Any:
     config = ExperimentConfig(
         name="leak", datasets=[{"name": "indexed", "file": str(csv), "target": "label"}],
         cv={"n_splits": 4}, resamplers=["spy"], classifiers=["spy"],
-        thresholds={"tuned": {"cv": 3}}, preprocessing={"scale": scale}, n_jobs=1)
+        thresholds={"tuned": {"cv": 3}}, preprocessing={"scale": scale}, n_jobs=1,
+        isolate=False)  # in-process, so that the spies' records are visible here
     exp = resolve_experiment(config, tmp_path)
     summary = run_experiment(exp, tmp_path / "out", n_jobs=1)
     assert summary.status_counts == {"ok": 4}

@@ -8,8 +8,10 @@ resampling are refitted on each inner training part.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +44,9 @@ class RunContext:
     save_predictions: bool = False
     openml: OpenMLOptions = OpenMLOptions()
     allow_fewer_splits: bool = False
+    isolate: bool = True
+    timeout_s: float | None = None
+    memory_mb: float | None = None
 
 
 @dataclass
@@ -198,12 +203,52 @@ def predict_scores(est: Any, X: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def run_group(group: Group, ctx: RunContext) -> GroupResult:
-    """All rows of one group; any failure becomes rows, never an exception."""
+    """All rows of one group; any failure becomes rows, never an exception.
+
+    With ``ctx.isolate`` the work runs in a forked child process supervised here: a model over
+    ``timeout_s`` or ``memory_mb`` is killed and its jobs recorded as ``timeout`` / ``memory``; a child
+    that dies (segfault, OOM killer) records ``crashed``; the group's other jobs then run in a new
+    child. The worker process itself never dies, whatever the backend.
+    """
+    from joblib import parallel_config
+
+    # nested joblib calls (in samplers, metrics, loaders) run sequentially: inside a dask worker
+    # they would otherwise submit tasks to the busy cluster and wait for themselves
+    with parallel_config(backend="sequential"):
+        if ctx.isolate and hasattr(os, "fork"):
+            from climb_cli.engine.isolate import run_isolated
+
+            return run_isolated(group, ctx)
+        return collect(group, ctx)
+
+
+def collect(group: Group, ctx: RunContext) -> GroupResult:
+    """Run a group in this process and gather what it emits."""
+    rows: list[dict[str, Any]] = []
+    preds: list[dict[str, Any]] = []
+
+    def emit(kind: str, payload: Any) -> None:
+        if kind == "rows":
+            rows.extend(payload[0])
+            if payload[1] is not None:
+                preds.append(payload[1])
+
     with _thread_limit(ctx):
         try:
-            return _run_group(group, ctx)
+            run_group_emitting(group, ctx, emit)
         except Exception as exc:  # noqa: BLE001 - whatever broke the shared part fails its jobs
-            return GroupResult([finish(base_row(job, ctx), "error", exc) for job in group.jobs])
+            done = {r["job_id"] for r in rows}
+            rows += [finish(base_row(job, ctx), "error", exc) for job in group.jobs
+                     if job.job_id not in done]
+    return GroupResult(rows, merge_columns(preds))
+
+
+def merge_columns(parts: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Concatenate columnar prediction batches."""
+    parts = [p for p in parts if p]
+    if not parts:
+        return None
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
 def _thread_limit(ctx: RunContext) -> Any:
@@ -244,12 +289,19 @@ class _Predictions:
         return {k: np.concatenate(v) for k, v in self.cols.items()}
 
 
-def _run_group(group: Group, ctx: RunContext) -> GroupResult:
+Emit = Callable[[str, Any], None]
+
+
+def run_group_emitting(group: Group, ctx: RunContext, emit: Emit) -> None:
+    """Run a group, announcing each stage (``begin``: None for the shared stage, then each model
+    key) and emitting ``rows`` = (rows, prediction columns) as each model finishes."""
+    emit("begin", None)
     ds = load_cached(group.dataset, ctx.openml)
     try:
         train, test = outer_split(ds, ctx, group.repeat, group.fold)
     except SkipJob as exc:
-        return GroupResult([finish(base_row(job, ctx), "skipped", str(exc)) for job in group.jobs])
+        emit("rows", ([finish(base_row(job, ctx), "skipped", str(exc)) for job in group.jobs], None))
+        return
     X_train, X_test = ds.X.iloc[train], ds.X.iloc[test]
     y_train, y_test = ds.y[train], ds.y[test]
     name, rep, fold = ds.name, group.repeat, group.fold
@@ -259,9 +311,6 @@ def _run_group(group: Group, ctx: RunContext) -> GroupResult:
                             "n_train": len(train), "n_test": len(test),
                             "n_test_minority": int(counts_test[1] if ds.is_binary
                                                    else counts_test.min())}
-    preds = _Predictions(test, y_test, rep, fold) if ctx.save_predictions else None
-    rows: list[dict[str, Any]] = []
-
     def new_row(job: JobSpec) -> dict[str, Any]:
         row = base_row(job, ctx)
         row.update(info)
@@ -271,9 +320,11 @@ def _run_group(group: Group, ctx: RunContext) -> GroupResult:
         Xrs, yrs, (Xte,), resample_time = prepare(X_train, y_train, [X_test], group.resampler,
                                                   ctx, rs_seed)
     except SkipJob as exc:
-        return GroupResult([finish(new_row(job), "skipped", str(exc)) for job in group.jobs])
+        emit("rows", ([finish(new_row(job), "skipped", str(exc)) for job in group.jobs], None))
+        return
     except Exception as exc:  # noqa: BLE001
-        return GroupResult([finish(new_row(job), "error", exc) for job in group.jobs])
+        emit("rows", ([finish(new_row(job), "error", exc) for job in group.jobs], None))
+        return
     resampled_counts = np.bincount(yrs, minlength=ds.n_classes)
     info.update({"n_train_resampled": len(yrs), "resample_time_s": resample_time,
                  "resampled_class_counts": json.dumps(
@@ -297,10 +348,20 @@ def _run_group(group: Group, ctx: RunContext) -> GroupResult:
     for job in group.jobs:
         by_model[job.model_key].append(job)
 
-    for jobs in by_model.values():
-        rows += _run_model(jobs, ds, Xrs, yrs, Xte, y_train, y_test, inner_data, new_row, ctx,
-                           preds)
-    return GroupResult(rows, preds.columns() if preds else None)
+    for key, jobs in by_model.items():
+        emit("begin", key)
+        preds = _Predictions(test, y_test, rep, fold) if ctx.save_predictions else None
+        rows = _run_model(jobs, ds, Xrs, yrs, Xte, y_train, y_test, inner_data, new_row, ctx, preds)
+        for row in rows:
+            row["peak_rss_mb"] = peak_rss_mb()
+        emit("rows", (rows, preds.columns() if preds else None))
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _run_model(jobs: list[JobSpec], ds: Dataset, Xrs: np.ndarray, yrs: np.ndarray, Xte: np.ndarray,

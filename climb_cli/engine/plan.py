@@ -45,11 +45,14 @@ class Group:
                 "resamplings": 1 + sum(n_parts(k) for k in inner)}
 
 
-def plan(experiment: Experiment, jobs: list[JobSpec]) -> list[Group]:
-    """Groups of ``jobs``, largest datasets first (long tasks start early; workers reuse data)."""
-    groups: dict[tuple[str, int, int, str], Group] = {}
+def plan(experiment: Experiment, jobs: list[JobSpec], share: bool = True) -> list[Group]:
+    """Groups of ``jobs``, largest datasets first (long tasks start early; workers reuse data).
+
+    ``share=False`` puts every job in a group of its own (nothing shared; results are identical,
+    since every seed derives from the job's identity, never from execution order)."""
+    groups: dict[tuple[Any, ...], Group] = {}
     for job in jobs:
-        key = job.group_key
+        key = job.group_key if share else (*job.group_key, job.job_id)
         if key not in groups:
             groups[key] = Group(experiment.datasets[job.dataset], job.repeat, job.fold, job.resampler)
         groups[key].jobs.append(job)
