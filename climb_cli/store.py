@@ -16,6 +16,7 @@ import os
 import platform
 import socket
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -143,7 +144,9 @@ class PartWriter:
             return
         table = pa.concat_tables(self.buffer)
         self.count += 1
-        name = f"part-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{self.count:05d}.parquet"
+        # unique even for two writers of one process in the same second
+        name = (f"part-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:12]}-"
+                f"{self.count:05d}.parquet")
         _atomic_write_bytes(self.dir / name, lambda tmp: pq.write_table(table, tmp))
         self.buffer, self.n_buffered = [], 0
 
