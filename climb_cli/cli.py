@@ -47,6 +47,12 @@ class ReportFormat(str, Enum):
     md = "md"
     csv = "csv"
     json = "json"
+    html = "html"
+
+
+class CompareFormat(str, Enum):
+    md = "md"
+    json = "json"
 
 
 class Backend(str, Enum):
@@ -259,30 +265,85 @@ def validate(config: Annotated[Path, typer.Argument(help="Experiment config (YAM
 @app.command()
 @handle_errors
 def report(
-    run_dir: Annotated[Path, typer.Argument(help="Output directory of `bench run`.")],
+    run_dirs: Annotated[list[Path], typer.Argument(help="Output directories of `bench run` "
+                                                        "(several are reported together).")],
     metric: Annotated[list[str] | None, typer.Option("--metric", "-m",
                                                      help="Metric(s) to rank by [default: all].")] = None,
+    baseline: Annotated[str | None, typer.Option(
+        "--baseline", help="Method to compare every method with [default: the same classifier "
+                           "with no resampling, no class weights, default threshold].")] = None,
+    group_by: Annotated[str | None, typer.Option(
+        "--group-by", help="Marginal view by resampler, class_weight, threshold or "
+                           "classifier.")] = None,
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.table,
-    out: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file (html: default "
+                                                           "RUN_DIR/report/report.html).")] = None,
+    alpha: Annotated[float, typer.Option("--alpha", min=0.0001, max=0.5,
+                                         help="Significance level of the tests.")] = 0.05,
+    rope: Annotated[float | None, typer.Option(
+        "--rope", min=0.0, help="Add a Bayesian signed-rank test with this region of practical "
+                                "equivalence.")] = None,
 ) -> None:
-    """Leaderboards: per method, mean score over datasets and mean rank."""
-    from climb_cli.report.leaderboard import leaderboards, render_markdown, to_long
-    from climb_cli.store import read_results
+    """Leaderboards, statistical tests, marginal views and (html) plots of one or more runs."""
+    if fmt is ReportFormat.table:
+        from climb_cli.report.data import load_runs
+        from climb_cli.report.leaderboard import leaderboards, metric_direction
+        from climb_cli.report.views import by_factor
 
-    boards = leaderboards(read_results(run_dir), metric or None)
-    if fmt is ReportFormat.md:
-        text = render_markdown(boards)
-    elif fmt is ReportFormat.csv:
-        text = to_long(boards).to_csv(index=False)
-    elif fmt is ReportFormat.json:
-        text = to_long(boards).to_json(orient="records", indent=2)
+        results, _ = load_runs(run_dirs)
+        boards = leaderboards(results, metric or None, baseline)
+        parts = [_rich_table(b, f"{m} ({'higher' if metric_direction(m) else 'lower'} is better)")
+                 for m, b in boards.items()]
+        if group_by:
+            from climb_cli.report.build import build_report
+
+            build_report(run_dirs, metric or None, "csv", None, baseline, group_by)  # validates
+            parts += [_rich_table(by_factor(results, m, group_by), f"{m} by {group_by}")
+                      for m in boards]
+        _echo_out("\n".join(parts), out)
+        return
+    from climb_cli.report.build import build_report
+
+    text = build_report(run_dirs, metric or None, fmt.value, out, baseline, group_by, alpha, rope)
+    if text is None:
+        target = out or run_dirs[0] / "report" / "report.html"
+        typer.echo(f"wrote {target} (figures in {target.parent / 'plots'})")
     else:
-        from climb_cli.report.leaderboard import metric_direction
+        _echo_out(text, out)
 
-        text = "\n".join(
-            _rich_table(b, f"{m} ({'higher' if metric_direction(m) else 'lower'} is better)")
-            for m, b in boards.items())
-    _echo_out(text, out)
+
+@app.command()
+@handle_errors
+def compare(
+    base: Annotated[Path | None, typer.Argument(help="The earlier run directory.")] = None,
+    candidate: Annotated[Path | None, typer.Argument(help="The later run directory.")] = None,
+    latest: Annotated[Path | None, typer.Option(
+        "--latest", help="Compare the two newest runs under this directory.")] = None,
+    metric: Annotated[list[str] | None, typer.Option("--metric", "-m")] = None,
+    tolerance: Annotated[float, typer.Option("--tolerance", min=0.0,
+                                             help="Smallest mean change that counts.")] = 0.01,
+    alpha: Annotated[float, typer.Option("--alpha", min=0.0001, max=0.5)] = 0.05,
+    fmt: Annotated[CompareFormat, typer.Option("--format", "-f")] = CompareFormat.md,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write the report here.")] = None,
+) -> None:
+    """Regression gate: exit 0 no regression, 1 regression, 2 runs not comparable."""
+    from climb_cli.report.compare import compare as run_compare
+    from climb_cli.report.compare import latest_runs, render_markdown
+
+    if latest is not None:
+        if base is not None or candidate is not None:
+            raise BenchError("give either BASE and CANDIDATE or --latest DIR, not both.")
+        base, candidate = latest_runs(latest)
+    if base is None or candidate is None:
+        raise BenchError("give BASE and CANDIDATE run directories, or --latest DIR.")
+    result = run_compare(base, candidate, metric or None, tolerance, alpha)
+    text = json.dumps(result, indent=2) if fmt is CompareFormat.json else render_markdown(result)
+    _echo_out(text, None)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n")
+    if result["regression"]:
+        raise typer.Exit(1)
 
 
 @datasets_app.command("list")

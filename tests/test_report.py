@@ -61,7 +61,12 @@ def test_report_cli_formats(cli: Any, write_config: Any, tmp_path: Path) -> None
 
     result = cli("report", out, "--metric", "roc_auc", "--format", "json")
     assert result.exit_code == 0
-    records = json.loads(result.stdout)
+    doc = json.loads(result.stdout)
+    records = doc["leaderboards"]
+    friedman = doc["statistics"]["roc_auc"]["friedman"]
+    assert friedman["n_datasets"] == 2 and friedman["n_methods"] == 2
+    assert set(doc["by_factor"]["roc_auc"]) == {"resampler", "class_weight", "threshold",
+                                                "classifier"}
     assert {r["method"] for r in records} == set(expected_mean.index)
     for r in records:
         assert r["metric"] == "roc_auc"
@@ -74,7 +79,8 @@ def test_report_cli_formats(cli: Any, write_config: Any, tmp_path: Path) -> None
     assert list(board["metric"].unique()) == ["f1", "brier"] and len(board) == 4
 
     md = cli("report", out, "-m", "pr_auc", "-f", "md").stdout
-    assert md.startswith("### pr_auc (higher is better)\n\n| rank | method | mean |")
+    assert md.startswith("## pr_auc (higher is better)\n\n| rank | method | mean |")
+    assert "Friedman test: not run (needs at least 3 methods" in md and "By resampler:" in md
     table = cli("report", out, "-m", "pr_auc").stdout
     assert "pr_auc (higher is better)" in table and "none+cw=none+thr=default+logreg[C=1.0]" in table
 
@@ -82,3 +88,48 @@ def test_report_cli_formats(cli: Any, write_config: Any, tmp_path: Path) -> None
     assert bad.exit_code == 2
     assert bad.stderr.strip() == ("Error: metric 'auc' is not in these results. Available metrics "
                                   "are: f1, balanced_accuracy, roc_auc, pr_auc, mcc, gmean, brier.")
+
+
+def test_statistics_match_scipy() -> None:
+    from scipy.stats import friedmanchisquare, studentized_range, wilcoxon
+
+    from climb_cli.report import stats
+
+    rng = np.random.default_rng(0)
+    scores = pd.DataFrame(rng.uniform(0.5, 0.9, size=(12, 4)), columns=list("ABCD"))
+    scores["B"] += 0.05
+    f = stats.friedman(scores)
+    ref = friedmanchisquare(*[scores[c] for c in scores.columns])
+    assert f["statistic"] == pytest.approx(ref.statistic) and f["p_value"] == pytest.approx(ref.pvalue)
+    cd = stats.nemenyi_cd(4, 12, 0.05)
+    assert cd == pytest.approx(studentized_range.ppf(0.95, 4, np.inf) / np.sqrt(2)
+                               * np.sqrt(4 * 5 / (6 * 12)))
+    assert cd == pytest.approx(2.569 * np.sqrt(20 / 72), abs=1e-3)  # Demsar (2006): q_0.05 = 2.569, k = 4
+    table = stats.wilcoxon_vs_baseline(scores, {"A": None, "B": "A", "C": "A", "D": "A"}, True)
+    raw = [wilcoxon(scores[m] - scores["A"]).pvalue for m in "BCD"]
+    assert table["p_value"].tolist() == pytest.approx(raw)
+    order = np.argsort(raw)
+    expected = np.minimum(1, np.maximum.accumulate(np.array(raw)[order] * [3, 2, 1]))
+    assert table["p_holm"].to_numpy()[order] == pytest.approx(expected)
+    assert stats.holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+
+
+def test_html_report_escapes_data(cli: Any, write_config: Any, tmp_path: Path) -> None:
+    import shutil
+
+    out = tmp_path / "run"
+    cfg = write_config({"thresholds": ["default"], "resamplers": ["none", "rus"]})
+    assert cli("run", cfg, "--output", out, "-q").exit_code == 0
+    df = pd.read_parquet(out / "results.parquet")
+    df["dataset"] = df["dataset"].str.replace("keel/ecoli3", "<script>alert(1)</script>")
+    df.to_parquet(out / "results.parquet")
+    result = cli("report", out, "-m", "f1", "-f", "html", "--out", tmp_path / "r" / "report.html")
+    assert result.exit_code == 0
+    page = (tmp_path / "r" / "report.html").read_text()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert page.count("<img ") == 4 and page.count('class="sortable"') >= 8
+    assert sorted(p.name for p in (tmp_path / "r" / "plots").iterdir()) == [
+        f"{kind}_f1.{ext}" for kind in ("cd", "distribution", "ranks", "vs_imbalance")
+        for ext in ("png", "svg")]
+    shutil.copy(tmp_path / "r" / "report.html", tmp_path / "escaped.html")

@@ -64,8 +64,12 @@ def run_isolated(group: Group, ctx: RunContext) -> GroupResult:
     pending = {job.job_id: job for job in group.jobs}
     rows: list[dict[str, Any]] = []
     preds: list[dict[str, Any]] = []
+    compute = 0.0
     while pending:
-        received, pred_parts, failure = _supervise(replace(group, jobs=list(pending.values())), ctx)
+        started = time.perf_counter()
+        received, pred_parts, failure, work_s = _supervise(
+            replace(group, jobs=list(pending.values())), ctx)
+        compute += work_s if work_s is not None else time.perf_counter() - started
         for row in received:
             if pending.pop(row["job_id"], None) is not None:
                 rows.append(row)
@@ -79,7 +83,7 @@ def run_isolated(group: Group, ctx: RunContext) -> GroupResult:
         for job in hit:
             rows.append(finish(base_row(job, ctx), status, message))
             del pending[job.job_id]
-    return GroupResult(rows, merge_columns(preds))
+    return GroupResult(rows, merge_columns(preds), compute)
 
 
 def _child(group: Group, ctx: RunContext, fd: int) -> None:
@@ -89,10 +93,11 @@ def _child(group: Group, ctx: RunContext, fd: int) -> None:
         while view:
             view = view[os.write(fd, view):]
 
+    start = time.perf_counter()
     try:
         with _thread_limit(ctx):
             run_group_emitting(group, ctx, send)
-        send("done", None)
+        send("done", time.perf_counter() - start)
     except BaseException as exc:  # noqa: BLE001 - report, never propagate out of a fork
         try:
             send("fatal", short_error(exc))
@@ -121,7 +126,9 @@ def _rss_mb(pid: int) -> float:
 
 
 def _supervise(group: Group, ctx: RunContext) -> tuple[list[dict[str, Any]], list[Any],
-                                                          Failure | None]:
+                                                          Failure | None, float | None]:
+    """Fork a child for ``group``; return its rows, predictions, failure (if any) and the time the
+    child spent working (None if it did not finish)."""
     r, w = os.pipe()
     # objects that exist now move to a permanent GC generation: the child's collections then do
     # not touch (and copy-on-write) the whole parent heap
@@ -145,6 +152,7 @@ def _supervise(group: Group, ctx: RunContext) -> tuple[list[dict[str, Any]], lis
     limited = ctx.timeout_s is not None or ctx.memory_mb is not None
     failure: Failure | None = None
     finished = False
+    work_s: float | None = None
     try:
         while True:
             ready, _, _ = select.select([r], [], [], POLL_S if limited else None)
@@ -161,7 +169,7 @@ def _supervise(group: Group, ctx: RunContext) -> tuple[list[dict[str, Any]], lis
                     if payload[1] is not None:
                         preds.append(payload[1])
                 elif kind == "done":
-                    finished = True
+                    finished, work_s = True, payload
                     break
                 elif kind == "fatal":
                     failure = ("error", stage, str(payload))
@@ -181,10 +189,10 @@ def _supervise(group: Group, ctx: RunContext) -> tuple[list[dict[str, Any]], lis
         os.close(r)
         _, status = os.waitpid(pid, 0)
     if finished or failure is not None:
-        return rows, preds, failure
+        return rows, preds, failure, work_s
     if os.WIFSIGNALED(status):
         sig = signal.Signals(os.WTERMSIG(status)).name
         message = f"the process running this job died with {sig}"
     else:
         message = f"the process running this job exited with code {os.WEXITSTATUS(status)}"
-    return rows, preds, ("crashed", stage, message)
+    return rows, preds, ("crashed", stage, message), None

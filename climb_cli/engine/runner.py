@@ -32,6 +32,8 @@ class RunSummary:
     elapsed_s: float = 0.0
     dry_run: bool = False
     n_predictions: int = 0
+    compute_s: float = 0.0
+    n_workers: int = 1
 
     @property
     def n_failed(self) -> int:
@@ -167,6 +169,7 @@ def _run_locked(experiment: Experiment, jobs: list[Any], output: Path, config: E
     groups = plan(experiment, pending, share=share)
     summary = RunSummary(output, len(jobs), len(already), plan=summarize(groups))
     workers = effective_n_jobs(n_jobs if n_jobs is not None else config.n_jobs)
+    summary.n_workers = workers
     resolved = {"config": config.model_dump(mode="json"),
                 "datasets": {n: s.model_dump(mode="json", exclude_none=True)
                              for n, s in experiment.datasets.items()}}
@@ -195,6 +198,7 @@ def _run_locked(experiment: Experiment, jobs: list[Any], output: Path, config: E
     try:
         for result in _execute(groups, ctx, workers, backend, scheduler):
             sink.add(result.rows, result.predictions)
+            summary.compute_s += result.compute_s
             log.rows(result.rows)
             summary.executed += len(result.rows)
             if on_rows:
@@ -211,6 +215,7 @@ def _run_locked(experiment: Experiment, jobs: list[Any], output: Path, config: E
         summary.n_predictions = store.consolidate_predictions(output, df)
     store.write_manifest(output, status="complete", finished_at=store.now_iso(),
                          elapsed_s=round(summary.elapsed_s, 3),
+                         compute_s=round(summary.compute_s, 3),
                          jobs={"total": len(jobs), "pending_at_start": len(pending),
                                "executed": summary.executed,
                                **{s: int(summary.status_counts.get(s, 0)) for s in store.STATUSES}})

@@ -3,6 +3,9 @@
 Ranking rule: within each dataset, methods are ranked by their fold-mean score (1 = best, direction
 from the metric, ties averaged). A method with no ok result on a dataset (failed or skipped jobs)
 takes the worst rank there (tied with any other missing method), so failing never improves a rank.
+``wins`` counts datasets where the method ranks first (ties included); ``vs_baseline`` is
+win/tie/loss against the method's baseline (default: the same classifier with no resampling, no
+class weights and the default threshold) over datasets where both have a value.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from climb_cli.errors import ResultsError
+from climb_cli.report.data import baselines, rank_matrix, score_matrix
 
-COLUMNS = ["rank", "method", "mean", "std", "mean_rank", "n_datasets", "n_ok", "n_failed",
-           "n_skipped"]
+COLUMNS = ["rank", "method", "mean", "std", "mean_rank", "n_datasets", "wins", "vs_baseline",
+           "n_ok", "n_failed", "n_skipped"]
 
 
 def metric_direction(metric: str) -> bool:
@@ -35,47 +39,58 @@ def available_metrics(results: pd.DataFrame) -> list[str]:
     return [c for c in results.columns if c not in BASE_COLUMNS and c in registered]
 
 
-def leaderboard(results: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """One row per method, best mean rank first."""
-    if metric not in results.columns:
+def check_metric(results: pd.DataFrame, metric: str) -> None:
+    """ResultsError naming the available metrics when ``metric`` is not stored."""
+    if metric not in results.columns or metric not in available_metrics(results):
         raise ResultsError(f"metric '{metric}' is not in these results. "
                            f"Available metrics are: {', '.join(available_metrics(results))}.")
+
+
+def leaderboard(results: pd.DataFrame, metric: str, baseline: str | None = None) -> pd.DataFrame:
+    """One row per method, best mean rank first."""
+    check_metric(results, metric)
+    from climb_cli.store import FAILED_STATUSES
+
     greater = metric_direction(metric)
-    counts = results.groupby("method")["status"].value_counts().unstack(fill_value=0)
-    ok = results[(results["status"] == "ok") & results[metric].notna()]
-    per_ds = ok.groupby(["method", "dataset"])[metric].mean().unstack("dataset")
-    methods = sorted(results["method"].unique())
-    datasets = sorted(results["dataset"].unique())
-    per_ds = per_ds.reindex(index=methods, columns=datasets)
-    ranks = per_ds.rank(axis=0, ascending=not greater, method="average")
-    # missing cells share the worst ranks of their dataset
-    for ds in datasets:
-        missing = per_ds[ds].isna()
-        if missing.any():
-            n_present = int((~missing).sum())
-            ranks.loc[missing, ds] = n_present + (missing.sum() + 1) / 2
+    scores = score_matrix(results, metric)
+    ranks = rank_matrix(scores, greater)
+    base_of = baselines(results, baseline) if "resampler_params" in results.columns and \
+        results["resampler_params"].notna().all() else {m: baseline for m in scores.columns}
+    status = results.groupby("method")["status"]
+    vs = []
+    for m in scores.columns:
+        b = base_of.get(m)
+        if b is None or b == m or b not in scores.columns:
+            vs.append("")
+            continue
+        pair = scores[[m, b]].dropna()
+        diff = (pair[m] - pair[b]) * (1 if greater else -1)
+        vs.append(f"{int((diff > 0).sum())}/{int((diff == 0).sum())}/{int((diff < 0).sum())}")
     board = pd.DataFrame({
-        "method": methods,
-        "mean": per_ds.mean(axis=1).to_numpy(),
-        "std": per_ds.std(axis=1, ddof=1).to_numpy(),
-        "mean_rank": ranks.mean(axis=1).to_numpy(),
-        "n_datasets": per_ds.notna().sum(axis=1).to_numpy(),
+        "method": scores.columns,
+        "mean": scores.mean(axis=0).to_numpy(),
+        "std": scores.std(axis=0, ddof=1).to_numpy(),
+        "mean_rank": ranks.mean(axis=0).to_numpy(),
+        "n_datasets": scores.notna().sum(axis=0).to_numpy(),
+        "wins": (ranks == ranks.min(axis=1).to_numpy()[:, None]).sum(axis=0).to_numpy(),
+        "vs_baseline": vs,
+        "n_ok": [int((status.get_group(m) == "ok").sum()) for m in scores.columns],
+        "n_failed": [int(status.get_group(m).isin(FAILED_STATUSES).sum()) for m in scores.columns],
+        "n_skipped": [int((status.get_group(m) == "skipped").sum()) for m in scores.columns],
     })
-    for status in ("ok", "error", "skipped"):
-        col = {"ok": "n_ok", "error": "n_failed", "skipped": "n_skipped"}[status]
-        board[col] = [int(counts.loc[m, status]) if status in counts.columns else 0 for m in methods]
     board = board.sort_values(["mean_rank", "mean", "method"],
                               ascending=[True, not greater, True], kind="stable")
     board.insert(0, "rank", np.arange(1, len(board) + 1))
     return board.reset_index(drop=True)[COLUMNS]
 
 
-def leaderboards(results: pd.DataFrame, metrics: list[str] | None = None) -> dict[str, pd.DataFrame]:
+def leaderboards(results: pd.DataFrame, metrics: list[str] | None = None,
+                 baseline: str | None = None) -> dict[str, pd.DataFrame]:
     """A leaderboard per metric (all stored metrics when none are named)."""
     if results.empty:
         raise ResultsError("the results table is empty: no job has finished yet")
     chosen = metrics or available_metrics(results)
-    return {m: leaderboard(results, m) for m in chosen}
+    return {m: leaderboard(results, m, baseline) for m in chosen}
 
 
 def to_long(boards: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -84,18 +99,20 @@ def to_long(boards: dict[str, pd.DataFrame]) -> pd.DataFrame:
         ["metric", *COLUMNS]]
 
 
+def markdown_table(df: pd.DataFrame) -> str:
+    """A GitHub-flavoured markdown table."""
+    lines = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)]
+    for rec in df.itertuples(index=False):
+        lines.append("| " + " | ".join(_fmt(v) for v in rec) + " |")
+    return "\n".join(lines)
+
+
 def render_markdown(boards: dict[str, pd.DataFrame]) -> str:
-    """GitHub-flavoured markdown tables, one per metric."""
+    """Markdown tables, one per metric."""
     parts = []
     for metric, board in boards.items():
         arrow = "higher is better" if metric_direction(metric) else "lower is better"
-        parts.append(f"### {metric} ({arrow})\n")
-        header = "| " + " | ".join(COLUMNS) + " |"
-        parts += [header, "|" + "---|" * len(COLUMNS)]
-        for rec in board.itertuples(index=False):
-            cells = [_fmt(v) for v in rec]
-            parts.append("| " + " | ".join(cells) + " |")
-        parts.append("")
+        parts += [f"### {metric} ({arrow})\n", markdown_table(board), ""]
     return "\n".join(parts)
 
 
