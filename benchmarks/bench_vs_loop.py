@@ -130,6 +130,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--bench-only", action="store_true",
+                        help="time bench alone on the full grid (overhead ratio), skip the loop")
     args = parser.parse_args()
     datasets = DATASETS[:2] if args.quick else DATASETS
     n_splits = 2 if args.quick else N_SPLITS
@@ -138,6 +140,16 @@ def main() -> None:
         cfg = Path(tmp) / "bench_vs_loop.yaml"
         cfg.write_text(yaml.safe_dump(config(datasets, n_splits)))
         bench_wall, bench_rows, manifest = run_bench(cfg, Path(tmp) / "run")
+    workers = manifest.get("n_workers", os.cpu_count())
+    if args.bench_only:
+        only = {"jobs": len(bench_rows), "wall_s": round(bench_wall, 1),
+                "engine_elapsed_s": manifest["elapsed_s"], "compute_s": manifest["compute_s"],
+                "workers": workers,
+                "overhead_ratio": round(manifest["elapsed_s"] / (manifest["compute_s"] / workers), 3),
+                "failed_rows": int((bench_rows["status"] != "ok").sum())}
+        (args.out / "bench_only.json").write_text(json.dumps(only, indent=2))
+        print(json.dumps(only, indent=2))
+        return
     loop_wall, loop_rows = hand_loop(datasets, n_splits)
     keys = ["dataset", "resampler", "classifier", "class_weight", "threshold", "fold"]
     merged = bench_rows.merge(loop_rows, on=keys, suffixes=("_bench", "_loop"))
@@ -150,7 +162,6 @@ def main() -> None:
     by_clf = {c: float(g[[f"{m}_bench" for m in METRICS]].sub(
         g[[f"{m}_loop" for m in METRICS]].to_numpy()).abs().max().max())
         for c, g in merged.groupby("classifier")}
-    workers = manifest.get("n_workers", os.cpu_count())
     report = {
         "grid": {"datasets": datasets, "resamplers": RESAMPLERS, "classifiers": CLASSIFIERS,
                  "class_weights": CLASS_WEIGHTS, "thresholds": ["default", "tuned(f1, cv=5)"],

@@ -44,7 +44,7 @@ def test_identical_nightly_runs_pass(cli: Any, nightly: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("## bench compare: no regression\n")
     assert f"base `{nightly / '2026-11-26'}` -> candidate `{nightly / '2026-11-27'}`" in result.stdout
-    assert "16 method x metric pairs unchanged within tolerance." in result.stdout
+    assert "32 method x metric pairs unchanged within tolerance." in result.stdout  # 8 x 4
 
 
 def test_simulated_regression_fails_and_names_the_method(cli: Any, nightly: Path,
@@ -107,7 +107,7 @@ def test_different_grids_are_not_comparable(cli: Any, nightly: Path, tmp_path: P
     df[df.dataset != "keel/pima"].to_parquet(cand / "results.parquet")
     result = cli("compare", nightly / "2026-11-26", cand)
     assert result.exit_code == 2
-    assert result.stderr.strip() == (f"Error: runs not comparable: 16 jobs only in "
+    assert result.stderr.strip() == (f"Error: runs not comparable: 32 jobs only in "
                                      f"{nightly / '2026-11-26'} and 0 only in {cand} (different "
                                      "grids); compare runs of the same config")
     lonely = tmp_path / "lonely"

@@ -57,15 +57,12 @@ def leaderboard(results: pd.DataFrame, metric: str, baseline: str | None = None)
     base_of = baselines(results, baseline) if "resampler_params" in results.columns and \
         results["resampler_params"].notna().all() else {m: baseline for m in scores.columns}
     status = results.groupby("method")["status"]
-    vs = []
-    for m in scores.columns:
-        b = base_of.get(m)
-        if b is None or b == m or b not in scores.columns:
-            vs.append("")
-            continue
-        pair = scores[[m, b]].dropna()
+    from climb_cli.report.stats import baseline_pairs
+
+    vs = dict.fromkeys(scores.columns, "")
+    for m, b, pair in baseline_pairs(scores, base_of):
         diff = (pair[m] - pair[b]) * (1 if greater else -1)
-        vs.append(f"{int((diff > 0).sum())}/{int((diff == 0).sum())}/{int((diff < 0).sum())}")
+        vs[m] = f"{int((diff > 0).sum())}/{int((diff == 0).sum())}/{int((diff < 0).sum())}"
     board = pd.DataFrame({
         "method": scores.columns,
         "mean": scores.mean(axis=0).to_numpy(),
@@ -73,7 +70,7 @@ def leaderboard(results: pd.DataFrame, metric: str, baseline: str | None = None)
         "mean_rank": ranks.mean(axis=0).to_numpy(),
         "n_datasets": scores.notna().sum(axis=0).to_numpy(),
         "wins": (ranks == ranks.min(axis=1).to_numpy()[:, None]).sum(axis=0).to_numpy(),
-        "vs_baseline": vs,
+        "vs_baseline": [vs[m] for m in scores.columns],
         "n_ok": [int((status.get_group(m) == "ok").sum()) for m in scores.columns],
         "n_failed": [int(status.get_group(m).isin(FAILED_STATUSES).sum()) for m in scores.columns],
         "n_skipped": [int((status.get_group(m) == "skipped").sum()) for m in scores.columns],

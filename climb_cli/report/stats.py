@@ -7,6 +7,7 @@ them (and the count is reported); leaderboard ranks use the worst-rank rule inst
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -65,6 +66,17 @@ def holm(p_values: list[float]) -> list[float]:
     return adjusted.tolist()
 
 
+def baseline_pairs(scores: pd.DataFrame, baseline_of: dict[str, str | None]
+                   ) -> Iterator[tuple[str, str, pd.DataFrame]]:
+    """(method, its baseline, their scores on datasets where both have a value) for every method
+    that has a baseline other than itself."""
+    for method in scores.columns:
+        base = baseline_of.get(method)
+        if base is None or base == method or base not in scores.columns:
+            continue
+        yield method, base, scores[[method, base]].dropna()
+
+
 def wilcoxon_vs_baseline(scores: pd.DataFrame, baseline_of: dict[str, str | None],
                          greater_is_better: bool, alpha: float = 0.05) -> pd.DataFrame:
     """Paired Wilcoxon signed-rank of each method against its baseline over datasets where both have
@@ -72,11 +84,7 @@ def wilcoxon_vs_baseline(scores: pd.DataFrame, baseline_of: dict[str, str | None
     from scipy.stats import wilcoxon
 
     rows = []
-    for method in scores.columns:
-        base = baseline_of.get(method)
-        if base is None or base == method or base not in scores.columns:
-            continue
-        pair = scores[[method, base]].dropna()
+    for method, base, pair in baseline_pairs(scores, baseline_of):
         diff = pair[method] - pair[base]
         if not greater_is_better:
             diff = -diff
@@ -104,11 +112,7 @@ def bayesian_signed_rank(scores: pd.DataFrame, baseline_of: dict[str, str | None
     import baycomp
 
     rows = []
-    for method in scores.columns:
-        base = baseline_of.get(method)
-        if base is None or base == method or base not in scores.columns:
-            continue
-        pair = scores[[method, base]].dropna()
+    for method, base, pair in baseline_pairs(scores, baseline_of):
         if len(pair) < 2:
             continue
         a, b = pair[method].to_numpy(), pair[base].to_numpy()
