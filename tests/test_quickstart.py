@@ -35,5 +35,6 @@ def test_quickstart_runs_offline_and_reports(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=120)
     assert report.returncode == 0, report.stderr
     lines = report.stdout.splitlines()
-    assert lines[0] == "metric,rank,method,mean,std,mean_rank,n_datasets,n_ok,n_failed,n_skipped"
+    assert lines[0] == ("metric,rank,method,mean,std,mean_rank,n_datasets,wins,vs_baseline,n_ok,"
+                        "n_failed,n_skipped")
     assert len(lines) == 49
