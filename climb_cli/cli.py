@@ -295,9 +295,9 @@ def report(
         parts = [_rich_table(b, f"{m} ({'higher' if metric_direction(m) else 'lower'} is better)")
                  for m, b in boards.items()]
         if group_by:
-            from climb_cli.report.build import build_report
+            from climb_cli.report.build import check_group_by
 
-            build_report(run_dirs, metric or None, "csv", None, baseline, group_by)  # validates
+            check_group_by(group_by)
             parts += [_rich_table(by_factor(results, m, group_by), f"{m} by {group_by}")
                       for m in boards]
         _echo_out("\n".join(parts), out)

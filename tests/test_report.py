@@ -133,3 +133,15 @@ def test_html_report_escapes_data(cli: Any, write_config: Any, tmp_path: Path) -
         f"{kind}_f1.{ext}" for kind in ("cd", "distribution", "ranks", "vs_imbalance")
         for ext in ("png", "svg")]
     shutil.copy(tmp_path / "r" / "report.html", tmp_path / "escaped.html")
+
+
+def test_group_by_view_and_unknown_factor(cli: Any, write_config: Any, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    cfg = write_config({"thresholds": ["default"], "class_weights": ["none"]})
+    assert cli("run", cfg, "--output", out, "-q").exit_code == 0
+    shown = cli("report", out, "-m", "f1", "--group-by", "resampler")
+    assert shown.exit_code == 0 and "f1 by resampler" in shown.stdout
+    bad = cli("report", out, "-m", "f1", "--group-by", "colour")
+    assert bad.exit_code == 2
+    assert bad.stderr.strip() == ("Error: unknown --group-by 'colour'. Valid factors are: "
+                                  "resampler, class_weight, threshold, classifier.")

@@ -183,20 +183,22 @@ HOLDOUT_DEFAULTS: dict[str, Any] = {**{k: v for k, v in TUNED_DEFAULTS.items()
                                     "thresholds": [round(0.05 * i, 2) for i in range(1, 11)]}
 
 
-def _tuned(params: dict[str, Any], **_: Any) -> ThresholdStrategy:
-    p = {**TUNED_DEFAULTS, **params}
+def _searched(p: dict[str, Any], inner_key: tuple[str, Any]) -> ThresholdStrategy:
+    """A binary strategy choosing the threshold by ``tune_threshold`` on the inner split."""
     fn = objective(p["objective"], p)
-    return ThresholdStrategy(True, ("cv", int(p["cv"])),
+    return ThresholdStrategy(True, inner_key,
                              lambda inner, y, k: Decision(tune_threshold(inner or [], fn,
                                                                          p["thresholds"])[0]))
+
+
+def _tuned(params: dict[str, Any], **_: Any) -> ThresholdStrategy:
+    p = {**TUNED_DEFAULTS, **params}
+    return _searched(p, ("cv", int(p["cv"])))
 
 
 def _holdout(params: dict[str, Any], **_: Any) -> ThresholdStrategy:
     p = {**HOLDOUT_DEFAULTS, **params}
-    fn = objective(p["objective"], p)
-    return ThresholdStrategy(True, ("holdout", float(p["test_size"])),
-                             lambda inner, y, k: Decision(tune_threshold(inner or [], fn,
-                                                                         p["thresholds"])[0]))
+    return _searched(p, ("holdout", float(p["test_size"])))
 
 
 def _number(p: dict[str, Any], key: str, low: float, high: float | None = None,

@@ -51,13 +51,18 @@ def _stats_text(metric: str, st: dict[str, Any], alpha: float) -> str:
     return head
 
 
+def check_group_by(group_by: str | None) -> None:
+    """ResultsError naming the valid factors for an unknown --group-by."""
+    if group_by is not None and group_by not in FACTORS:
+        raise ResultsError(f"unknown --group-by '{group_by}'. Valid factors are: "
+                           f"{', '.join(FACTORS)}.")
+
+
 def build_report(run_dirs: list[Path], metrics: list[str] | None, fmt: str,
                  out: Path | None, baseline: str | None = None, group_by: str | None = None,
                  alpha: float = 0.05, rope: float | None = None) -> str | None:
     """Render the report; returns the text to print (None when an HTML file was written)."""
-    if group_by is not None and group_by not in FACTORS:
-        raise ResultsError(f"unknown --group-by '{group_by}'. Valid factors are: "
-                           f"{', '.join(FACTORS)}.")
+    check_group_by(group_by)
     results, facts = load_runs(run_dirs)
     chosen = metrics or available_metrics(results)
     for m in chosen:
