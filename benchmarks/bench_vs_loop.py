@@ -75,7 +75,7 @@ def hand_loop(datasets: list[str], n_splits: int) -> tuple[float, pd.DataFrame]:
     from climb_cli.datasets.catalog import load_catalog
     from climb_cli.datasets.loaders import load_dataset
     from climb_cli.datasets.preprocess import build_preprocessor
-    from climb_cli.engine.execute import component_seed
+    from climb_cli.engine.split import component_seed
     from climb_cli.grid import derive_seed
 
     samplers = {"ros": RandomOverSampler, "smote": SMOTE, "rus": RandomUnderSampler}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from climb_cli import registry
+from climb_cli import components
 from climb_cli.config import (AXES, Choice, DatasetSelection, ExperimentConfig, canonical,
                               expand_axis)
 from climb_cli.datasets.catalog import DatasetSpec, load_catalog, parse_entry, resolve
@@ -160,16 +160,16 @@ def resolve_experiment(config: ExperimentConfig, config_dir: Path = Path(".")) -
         raw = getattr(config, section)
         entries = {name: {} for name in raw} if isinstance(raw, list) else raw
         for name, params in entries.items():
-            component = registry.get(kind, name, where=section)
+            component = components.get(kind, name, where=section)
             for key, value in (params or {}).items():
                 if isinstance(value, list) and not value:
                     raise ConfigError(f"{section}.{name}.{key}: an empty list sweeps nothing; "
                                       "give a value or a non-empty list of values.")
         axes[section] = expand_axis(raw)
         for choice in axes[section]:
-            registry.get(kind, choice.name).check(choice.params_dict)
+            components.get(kind, choice.name).check(choice.params_dict)
     for metric in config.metrics:
-        registry.get("metric", metric, where="metrics")
+        components.get("metric", metric, where="metrics")
     if len(set(config.metrics)) != len(config.metrics):
         raise ConfigError("metrics: a metric is listed twice.")
     return Experiment(config, datasets, axes, config_dir)

@@ -87,23 +87,22 @@ def unregister(kind: str, name: str) -> None:
     _REGISTRY[kind].pop(name, None)
 
 
-def _ensure_loaded() -> None:
-    importlib.import_module("climb_cli.components")
+def registered(kind: str) -> dict[str, Component]:
+    """The live mapping of ``kind``'s components (look-ups go through ``climb_cli.components``,
+    which registers the built-ins first)."""
+    if kind not in _REGISTRY:
+        raise UnknownComponentError("component kind", kind, _REGISTRY)
+    return _REGISTRY[kind]
 
 
 def available(kind: str) -> dict[str, Component]:
-    """All registered components of ``kind`` by name."""
-    _ensure_loaded()
-    return dict(sorted(_REGISTRY[kind].items()))
+    """Deprecated alias of ``climb_cli.components.available`` (kept for one release)."""
+    return import_object("climb_cli.components", "available")(kind)  # type: ignore[no-any-return]
 
 
 def get(kind: str, name: str, where: str = "") -> Component:
-    """The component registered as ``name``, or UnknownComponentError listing what exists."""
-    _ensure_loaded()
-    try:
-        return _REGISTRY[kind][name]
-    except KeyError:
-        raise UnknownComponentError(kind, name, _REGISTRY[kind], where) from None
+    """Deprecated alias of ``climb_cli.components.get`` (kept for one release)."""
+    return import_object("climb_cli.components", "get")(kind, name, where)  # type: ignore[no-any-return]
 
 
 def import_object(module: str, attr: str) -> Any:

@@ -325,18 +325,60 @@ def consolidate_predictions(out_dir: Path, results: Any) -> int:
     return n
 
 
+def latest_rows(df: Any) -> Any:
+    """The latest row of each job (rows sorted by ``finished_at``; a rerun supersedes)."""
+    if df.empty:
+        return df
+    return (df.sort_values("finished_at", kind="stable")
+            .drop_duplicates("job_id", keep="last").reset_index(drop=True))
+
+
 def read_results(run_dir: Path) -> Any:
     """The consolidated results table of a run directory."""
+    return read_run(run_dir)[0]
+
+
+def read_run(run_dir: Path) -> tuple[Any, str | None]:
+    """The results of a run directory and, when the run is incomplete, why.
+
+    A finished run's ``results.parquet`` is read. When it is missing, or parts were written after
+    it (an interrupted or running resume), the latest row per job is rebuilt from the append-only
+    parts, and the second value says so: ``(rows, "interrupted: ...")``.
+    """
     import pandas as pd
 
-    path = Path(run_dir) / "results.parquet"
-    if not path.is_file():
+    run_dir = Path(run_dir)
+    path = run_dir / "results.parquet"
+    parts = sorted((run_dir / "parts").glob("part-*.parquet"))
+    if not path.is_file() and not parts:
         raise ResultsError(f"no results found: {path} does not exist "
                            "(is this the --output directory of a `bench run`?)")
+    newest_part = max((f.stat().st_mtime for f in parts), default=0.0)
+    if path.is_file() and path.stat().st_mtime >= newest_part:
+        try:
+            return pd.read_parquet(path), _incomplete_note(run_dir)
+        except Exception as exc:  # noqa: BLE001
+            raise ResultsError(f"cannot read {path}: {exc}") from None
     try:
-        return pd.read_parquet(path)
+        df = latest_rows(read_parts(run_dir))
     except Exception as exc:  # noqa: BLE001
-        raise ResultsError(f"cannot read {path}: {exc}") from None
+        raise ResultsError(f"cannot read the parts of {run_dir}: {exc}") from None
+    total = _manifest(run_dir).get("jobs", {}).get("total")
+    of = f" of {total}" if total else ""
+    return df, (f"incomplete run: {len(df)}{of} jobs have results (read from {run_dir / 'parts'}; "
+                "the run was interrupted or is still running)")
+
+
+def _manifest(run_dir: Path) -> dict[str, Any]:
+    try:
+        return json.loads((Path(run_dir) / "manifest.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def _incomplete_note(run_dir: Path) -> str | None:
+    status = _manifest(run_dir).get("status")
+    return None if status in (None, "complete") else f"incomplete run (manifest status: {status})"
 
 
 def package_versions() -> dict[str, str]:

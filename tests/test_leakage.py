@@ -16,7 +16,8 @@ import pytest
 from climb_cli import registry
 from climb_cli.config import ExperimentConfig
 from climb_cli.datasets.loaders import load_dataset
-from climb_cli.engine.execute import RunContext, outer_split
+from climb_cli.engine.rows import RunContext
+from climb_cli.engine.split import outer_split
 from climb_cli.engine.runner import run_experiment
 from climb_cli.grid import resolve_experiment
 

@@ -21,9 +21,12 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from climb_cli.engine.execute import (GroupResult, RunContext, _thread_limit, base_row, finish,
-                                      merge_columns, run_group_emitting, short_error)
+from climb_cli.engine.pipeline import run_group_emitting
 from climb_cli.engine.plan import Group
+from climb_cli.engine.rows import (GroupResult, RunContext, base_row, finish, merge_columns,
+                                   short_error, thread_limit)
+
+__all__ = ["run_isolated", "warm_up"]
 
 POLL_S = 0.05
 _HEADER = struct.Struct("!Q")
@@ -36,7 +39,7 @@ def warm_up(group: Group, ctx: RunContext) -> None:
     import sklearn.metrics  # noqa: F401
     import sklearn.model_selection  # noqa: F401
 
-    from climb_cli import registry
+    from climb_cli.components import get
     from climb_cli.components.metrics import get_metric
     from climb_cli.datasets.loaders import load_cached
     from climb_cli.datasets.preprocess import build_preprocessor
@@ -46,7 +49,7 @@ def warm_up(group: Group, ctx: RunContext) -> None:
         choices |= {("classifier", job.classifier.name), ("class_weight", job.class_weight.name),
                     ("threshold", job.threshold.name)}
     for kind, name in choices:
-        component = registry.get(kind, name)
+        component = get(kind, name)
         if kind in ("resampler", "classifier") and hasattr(component.defaults, "_data"):
             component.parameters()  # imports the estimator's module
     for metric in ctx.metrics:
@@ -95,7 +98,7 @@ def _child(group: Group, ctx: RunContext, fd: int) -> None:
 
     start = time.perf_counter()
     try:
-        with _thread_limit(ctx):
+        with thread_limit(ctx):
             run_group_emitting(group, ctx, send)
         send("done", time.perf_counter() - start)
     except BaseException as exc:  # noqa: BLE001 - report, never propagate out of a fork
@@ -136,6 +139,11 @@ def _supervise(group: Group, ctx: RunContext) -> tuple[list[dict[str, Any]], lis
     pid = os.fork()
     if pid == 0:  # the child: do the work, report, leave without running any parent cleanup
         os.close(r)
+        import faulthandler
+
+        # a crash is reported as a 'crashed' row; a traceback dump of the child would only make
+        # the supervisor's stderr (and a test log) look like bench itself failed
+        faulthandler.disable()
         code = 0
         try:
             _child(group, ctx, w)

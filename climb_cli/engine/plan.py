@@ -29,14 +29,14 @@ class Group:
 
     def work(self) -> dict[str, int]:
         """Fits and resamplings this group will do (at most; skipped jobs do less)."""
-        from climb_cli import registry
+        from climb_cli.components import get
 
         def n_parts(key: tuple[str, Any]) -> int:
             return int(key[1]) if key[0] == "cv" else 1
 
         models: dict[tuple[str, str], set[tuple[str, Any]]] = defaultdict(set)
         for job in self.jobs:
-            strategy = registry.get("threshold", job.threshold.name).build(job.threshold.params_dict)
+            strategy = get("threshold", job.threshold.name).build(job.threshold.params_dict)
             keys = models[job.model_key]
             if strategy.inner is not None:
                 keys.add(strategy.inner)

@@ -58,7 +58,7 @@ def effective_n_jobs(n_jobs: int) -> int:
 
 def _execute(groups: list[Group], ctx: Any, n_jobs: int, backend: str,
              scheduler: str | None) -> Iterator[Any]:
-    from climb_cli.engine.execute import run_group
+    from climb_cli.engine.group import run_group
 
     if backend == "dask":
         yield from _execute_dask(groups, ctx, n_jobs, scheduler)
@@ -85,7 +85,7 @@ def _execute_dask(groups: list[Group], ctx: Any, n_jobs: int,
             from None
     from joblib import Parallel, delayed, parallel_config
 
-    from climb_cli.engine.execute import run_group
+    from climb_cli.engine.group import run_group
 
     cluster = None
     if scheduler:
@@ -162,7 +162,7 @@ def _run_locked(experiment: Experiment, jobs: list[Any], output: Path, config: E
                 memory_mb: float | None, backend: str, scheduler: str | None, share: bool,
                 on_start: Callable[[int], None] | None, on_rows: ProgressFn | None) -> RunSummary:
     from climb_cli.datasets.openml_source import OpenMLOptions
-    from climb_cli.engine.execute import RunContext
+    from climb_cli.engine.rows import RunContext
 
     store.remove_stale_temp_files(output)
     already, pending = _pending(jobs, output, resume, retry_failed)
