@@ -120,14 +120,24 @@ def _rich_table(df: Any, title: str | None = None) -> str:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title)
+    from rich.markup import escape
+
+    # every cell and title comes from data or labels: `[k_neighbors=5]` is text, not markup
+    table = Table(title=escape(title) if title else None)
     for col in df.columns:
-        table.add_column(str(col), overflow="fold")
+        table.add_column(escape(str(col)), overflow="fold")
     for rec in df.itertuples(index=False):
-        table.add_row(*[_cell(v) for v in rec])
+        table.add_row(*[escape(_cell(v)) for v in rec])
     buf = io.StringIO()
-    Console(file=buf, width=200, force_terminal=False).print(table)
+    Console(file=buf, width=_width(), force_terminal=False).print(table)
     return buf.getvalue()
+
+
+def _width() -> int:
+    """The terminal's width ($COLUMNS when set; 100 when not a terminal)."""
+    import shutil
+
+    return shutil.get_terminal_size((100, 24)).columns
 
 
 def _cell(value: Any) -> str:
@@ -158,9 +168,10 @@ def run(
              "save_predictions].")] = None,
     offline: Annotated[bool, typer.Option("--offline", help=OFFLINE_HELP)] = False,
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help=CACHE_HELP)] = None,
-    timeout: Annotated[float | None, typer.Option(
-        "--timeout", min=0.001, help="Per-model wall-clock limit in seconds [default: the "
-                                     "config's timeout_s].")] = None,
+    timeout_s: Annotated[float | None, typer.Option(
+        "--timeout-s", "--timeout", min=0.001,
+        help="Sets timeout_s: per-model wall-clock limit in seconds [default: the config's "
+             "timeout_s].")] = None,
     memory_mb: Annotated[float | None, typer.Option(
         "--memory-mb", min=1, help="Per-job resident-memory cap in MB [default: the config's "
                                    "memory_mb].")] = None,
@@ -179,68 +190,88 @@ def run(
 
     experiment = prepare(config)
     out = output or Path("results") / experiment.config.name
-    if n_jobs == 0:
-        raise BenchError("--n-jobs must be a positive number of processes or -1 (all cores).")
     if scheduler and backend is not Backend.dask:
         raise BenchError("--scheduler needs --backend dask.")
-    if dry_run:
+    progress = _Progress(quiet or dry_run)
+    try:
         s = run_experiment(experiment, out, n_jobs=n_jobs, resume=resume,
-                           retry_failed=retry_failed, dry_run=True, share=share)
+                           retry_failed=retry_failed, dry_run=dry_run,
+                           save_predictions=save_predictions,
+                           openml=_openml_options(offline, cache_dir), timeout_s=timeout_s,
+                           memory_mb=memory_mb, backend=backend.value, scheduler=scheduler,
+                           share=share, on_start=progress.start, on_rows=progress.advance)
+    finally:
+        progress.stop()
+    name = experiment.config.name
+    if s.dry_run:
         p = s.plan
-        typer.echo(f"{experiment.config.name}: {s.total} jobs ({s.already_done} done, "
+        typer.echo(f"{name}: {s.total} jobs ({s.already_done} done, "
                    f"{s.total - s.already_done} pending) -> {out}")
         typer.echo(f"plan: {p['groups']} groups, {p['fits']} model fits, "
                    f"{p['resamplings']} resamplings. Nothing was fitted (--dry-run).")
+        if s.stale:
+            typer.echo(f"{s.stale} done jobs lack a metric of the config: it will be computed "
+                       "from their stored predictions, or they will run again.")
+        if s.kept_failed:
+            typer.echo(f"{s.kept_failed} failed jobs will be kept (--retry-failed reruns them).")
         return
-    progress = _Progress(quiet)
-    try:
-        s = run_experiment(experiment, out, n_jobs=n_jobs, resume=resume,
-                           retry_failed=retry_failed, save_predictions=save_predictions,
-                           openml=_openml_options(offline, cache_dir), timeout_s=timeout,
-                           memory_mb=memory_mb, backend=backend.value, scheduler=scheduler,
-                           share=share, on_start=progress.start,
-                           on_rows=progress.advance)
-    finally:
-        progress.stop()
     counts = ", ".join(f"{n} {k}" for k, n in sorted(s.status_counts.items()))
-    typer.echo(f"{experiment.config.name}: {s.total} jobs ({counts}); ran {s.executed} now, "
-               f"{s.already_done} already done; {s.elapsed_s:.1f}s -> {out}")
+    rescored = f", {s.rescored} given new metrics from stored predictions" if s.rescored else ""
+    typer.echo(f"{name}: {s.total} jobs ({counts}); ran {s.executed} now, "
+               f"{s.already_done} already done{rescored}; {s.elapsed_s:.1f}s -> {out}")
     if s.n_failed:
-        typer.echo(f"{s.n_failed} of {s.total} jobs failed; see the 'error' column of "
-                   f"{out / 'results.csv'}", err=True)
+        lines = [f"{s.n_failed} of {s.total} jobs failed; see the 'error' column of "
+                 f"{out / 'results.csv'}"]
+        if s.kept_failed:
+            lines.append(f"{s.kept_failed} of them failed in an earlier run and were kept as they "
+                         "were: add --retry-failed to run them again (e.g. after fixing the "
+                         "config).")
+        typer.echo("\n".join(lines), err=True)
         raise typer.Exit(1)
 
 
 class _Progress:
-    """A rich progress bar on stderr: done/total, failed, elapsed, ETA, the latest dataset."""
+    """A rich progress bar on stderr: jobs done/total, failed, elapsed, ETA, the latest dataset.
+
+    The bar and its ETA advance by planned work (fits x rows), not by jobs: groups run largest
+    first, so job counts would make the first estimates far too short."""
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
         self.bar: Any = None
         self.task: Any = None
         self.failed = 0
+        self.done = 0
+        self.total = 0
 
-    def start(self, total: int) -> None:
+    def start(self, total: int, work: float) -> None:
         if self.quiet or total == 0:
             return
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
+        from rich.progress import (BarColumn, Progress, TextColumn, TimeElapsedColumn,
+                                   TimeRemainingColumn)
 
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        self.total = total
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                            TextColumn("{task.fields[jobs]}"),
                             TextColumn("failed {task.fields[failed]}"), TimeElapsedColumn(),
                             TextColumn("ETA"), TimeRemainingColumn(),
                             console=Console(stderr=True), transient=False)
         self.bar.start()
-        self.task = self.bar.add_task("jobs", total=total, failed=0)
+        self.task = self.bar.add_task("jobs", total=max(work, 1e-9), failed=0,
+                                      jobs=f"0/{total}")
 
-    def advance(self, n: int, rows: list[dict[str, Any]]) -> None:
+    def advance(self, n: int, rows: list[dict[str, Any]], work: float) -> None:
+        from rich.markup import escape
+
         from climb_cli.store import FAILED_STATUSES
 
         self.failed += sum(r["status"] in FAILED_STATUSES for r in rows)
+        self.done += n
         if self.bar is not None:
-            desc = rows[0]["dataset"] if rows else "jobs"
-            self.bar.update(self.task, advance=n, failed=self.failed, description=desc)
+            desc = escape(str(rows[0]["dataset"])) if rows else "jobs"
+            self.bar.update(self.task, advance=work, failed=self.failed, description=desc,
+                            jobs=f"{self.done}/{self.total}")
 
     def stop(self) -> None:
         if self.bar is not None:
@@ -254,12 +285,11 @@ def validate(config: Annotated[Path, typer.Argument(help="Experiment config (YAM
     from climb_cli.engine.runner import prepare
 
     exp = prepare(config)
-    n_methods = 1
-    for choices in exp.axes.values():
-        n_methods *= len(choices)
     cv = exp.config.cv
     typer.echo(f"{config}: valid. {exp.n_jobs_total} jobs = {len(exp.datasets)} datasets x "
-               f"{n_methods} methods x {cv.n_splits} folds x {cv.n_repeats} repeats.")
+               f"{exp.n_methods} methods x {cv.n_splits} folds x {cv.n_repeats} repeats.")
+    for note in exp.notes:
+        typer.echo(f"note: {note}", err=True)
 
 
 @app.command()
@@ -325,6 +355,13 @@ def compare(
     alpha: Annotated[float, typer.Option("--alpha", min=0.0001, max=0.5)] = 0.05,
     fmt: Annotated[CompareFormat, typer.Option("--format", "-f")] = CompareFormat.md,
     out: Annotated[Path | None, typer.Option("--out", help="Also write the report here.")] = None,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit 2 unless both runs hold exactly the same jobs [default: "
+                         "decide on the shared jobs, list what was added or removed].")] = False,
+    allow_different_settings: Annotated[bool, typer.Option(
+        "--allow-different-settings", help="Compare runs that differ in seed, folds or "
+                                           "preprocessing with a Wilcoxon test over datasets "
+                                           "(Holm-corrected) [default: exit 2].")] = False,
 ) -> None:
     """Regression gate: exit 0 no regression, 1 regression, 2 runs not comparable."""
     from climb_cli.report.compare import compare as run_compare
@@ -336,7 +373,8 @@ def compare(
         base, candidate = latest_runs(latest)
     if base is None or candidate is None:
         raise BenchError("give BASE and CANDIDATE run directories, or --latest DIR.")
-    result = run_compare(base, candidate, metric or None, tolerance, alpha)
+    result = run_compare(base, candidate, metric or None, tolerance, alpha, strict=strict,
+                         allow_different_settings=allow_different_settings)
     text = json.dumps(result, indent=2) if fmt is CompareFormat.json else render_markdown(result)
     _echo_out(text, None)
     if out is not None:
@@ -356,17 +394,9 @@ def datasets_list(
     import pandas as pd
 
     from climb_cli.datasets.catalog import load_catalog
+    from climb_cli.datasets.select import LIST_COLUMNS, catalog_records
 
-    recs = []
-    for name, spec in load_catalog().items():
-        if tag and not set(tag) <= set(spec.tags):
-            continue
-        recs.append({"name": name, "rows": spec.rows, "features": spec.features,
-                     "classes": spec.classes, "minority": spec.minority,
-                     "imbalance_ratio": spec.imbalance_ratio, "source": spec.locator(),
-                     "tags": ",".join(spec.tags)})
-    df = pd.DataFrame(recs, columns=["name", "rows", "features", "classes", "minority",
-                                     "imbalance_ratio", "source", "tags"])
+    df = pd.DataFrame(catalog_records(load_catalog(), tag), columns=LIST_COLUMNS)
     if fmt is TableFormat.csv:
         typer.echo(df.to_csv(index=False), nl=False)
     elif fmt is TableFormat.json:
@@ -378,7 +408,11 @@ def datasets_list(
 @datasets_app.command("info")
 @handle_errors
 def datasets_info(
-    name: Annotated[str, typer.Argument(help="Catalog name or openml:<id>.")],
+    name: Annotated[str, typer.Argument(help="Catalog name, openml:<id>, or (with --config) a "
+                                             "dataset of that config.")],
+    config: Annotated[Path | None, typer.Option(
+        "--config", "-c", help="Describe NAME as this config defines it (inline entries "
+                               "included).")] = None,
     offline: Annotated[bool, typer.Option("--offline", help=OFFLINE_HELP)] = False,
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help=CACHE_HELP)] = None,
     fmt: Annotated[ComponentFormat, typer.Option("--format", "-f")] = ComponentFormat.table,
@@ -387,7 +421,13 @@ def datasets_info(
     from climb_cli.datasets.catalog import load_catalog, resolve
     from climb_cli.datasets.loaders import describe
 
-    info = describe(resolve(name, load_catalog()), _openml_options(offline, cache_dir))
+    if config is not None:
+        from climb_cli.engine.runner import prepare
+
+        spec = prepare(config).dataset(name)
+    else:
+        spec = resolve(name, load_catalog())
+    info = describe(spec, _openml_options(offline, cache_dir))
     if fmt is ComponentFormat.json:
         typer.echo(json.dumps(info, indent=2))
         return
@@ -411,56 +451,36 @@ def datasets_fetch(
 ) -> None:
     """Download OpenML datasets into the cache, so later runs can be --offline."""
     from climb_cli.datasets.catalog import load_catalog, resolve
-    from climb_cli.datasets.openml_source import download, is_cached
-    from climb_cli.errors import DatasetError
+    from climb_cli.datasets.select import fetch, with_tags
 
     catalog = load_catalog()
     specs = [resolve(n, catalog) for n in names or []]
     if tag:
-        specs += [s for s in catalog.values() if set(tag) <= set(s.tags)]
+        specs += list(with_tags(catalog, tag).values())
     if not specs:
         raise BenchError("datasets fetch: name at least one dataset or --tag.")
     options = _openml_options(False, cache_dir)
-    todo = [s for s in specs if s.openml is not None]
-    for s in specs:
-        if s.openml is None:
-            typer.echo(f"{s.name}: nothing to fetch ({s.source} data is bundled or local)")
-    failed = []
-    bar = _bar(len(todo), "fetch", quiet)
-    for spec in todo:
-        assert spec.openml is not None
-        try:
-            was_cached = is_cached(options, spec.openml)
-            download(spec.name, spec.openml, options)
-            typer.echo(f"{spec.name}: {'already cached' if was_cached else 'downloaded'} "
-                       f"(OpenML {spec.openml})", err=bar is not None)
-        except DatasetError as exc:
-            failed.append(spec.name)
-            typer.echo(f"Error: {exc}", err=True)
+    n_openml = sum(s.openml is not None for s in specs)
+    bar = _bar(n_openml, "fetch", quiet)
+
+    def on_each(spec: Any, outcome: str | None, error: Exception | None) -> None:
+        if spec.openml is None:
+            typer.echo(f"{spec.name}: nothing to fetch ({spec.source} data is bundled or local)")
+            return
+        if error is not None:
+            typer.echo(f"Error: {error}", err=True)
+        else:
+            typer.echo(f"{spec.name}: {outcome} (OpenML {spec.openml})", err=bar is not None)
         if bar is not None:
             bar.advance(bar.task_ids[0])
+
+    failed = fetch(specs, options, on_each)
     if bar is not None:
         bar.stop()
-    typer.echo(f"{len(todo) - len(failed)} of {len(todo)} OpenML datasets in the cache "
+    typer.echo(f"{n_openml - len(failed)} of {n_openml} OpenML datasets in the cache "
                f"({options.root / 'openml'})")
     if failed:
         raise typer.Exit(1)
-
-
-@datasets_app.command("import-cache")
-@handle_errors
-def datasets_import_cache(
-    path: Annotated[Path, typer.Argument(help="An openml cache tree (e.g. a copy of "
-                                               "org/openml/www/datasets).")],
-    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help=CACHE_HELP)] = None,
-) -> None:
-    """Copy OpenML datasets from a cache tree into bench's cache (the source is only read)."""
-    from climb_cli.datasets.openml_source import import_cache
-
-    options = _openml_options(False, cache_dir)
-    ids = import_cache(path, options)
-    typer.echo(f"imported {len(ids)} OpenML datasets into {options.root / 'openml'}: "
-               f"{', '.join(map(str, ids))}")
 
 
 def _bar(total: int, label: str, quiet: bool) -> Any:
@@ -485,19 +505,9 @@ def components(
     fmt: Annotated[ComponentFormat, typer.Option("--format", "-f")] = ComponentFormat.table,
 ) -> None:
     """Registered components with their tags, parameters (defaults) and descriptions."""
-    from climb_cli import registry
-    from climb_cli.errors import UnknownComponentError
+    from climb_cli.components import describe
 
-    if kind is not None and kind not in registry.KINDS:
-        raise UnknownComponentError("component kind", kind, registry.KINDS)
-    recs = []
-    for k in registry.KINDS:
-        if kind and k != kind:
-            continue
-        for name, comp in registry.available(k).items():
-            recs.append({"kind": k, "name": name, "tags": sorted(comp.tags),
-                         "parameters": {p: _jsonable(v) for p, v in comp.parameters().items()},
-                         "description": comp.description})
+    recs = describe(kind)
     if fmt is ComponentFormat.json:
         typer.echo(json.dumps(recs, indent=2))
         return
@@ -507,14 +517,6 @@ def components(
                         "parameters": ", ".join(f"{p}={v}" for p, v in r["parameters"].items())}
                        for r in recs])
     typer.echo(_rich_table(df))
-
-
-def _jsonable(value: Any) -> Any:
-    try:
-        json.dumps(value)
-        return value
-    except TypeError:
-        return repr(value)
 
 
 def main() -> None:

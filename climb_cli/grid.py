@@ -16,6 +16,7 @@ from climb_cli import components
 from climb_cli.config import (AXES, Choice, DatasetSelection, ExperimentConfig, canonical,
                               expand_axis)
 from climb_cli.datasets.catalog import DatasetSpec, load_catalog, parse_entry, resolve
+from climb_cli.datasets.select import select_datasets
 from climb_cli.errors import ConfigError
 
 
@@ -67,14 +68,30 @@ class Experiment:
     datasets: dict[str, DatasetSpec]
     axes: dict[str, list[Choice]]
     config_dir: Path = field(default=Path("."))
+    notes: list[str] = field(default_factory=list)  # valid but worth knowing (bench validate)
+
+    @property
+    def n_methods(self) -> int:
+        """Number of methods (resampler x class weight x threshold x classifier cells)."""
+        n = 1
+        for choices in self.axes.values():
+            n *= len(choices)
+        return n
 
     @property
     def n_jobs_total(self) -> int:
         """Number of jobs in the grid."""
-        n = len(self.datasets) * self.config.cv.n_splits * self.config.cv.n_repeats
-        for choices in self.axes.values():
-            n *= len(choices)
-        return n
+        return len(self.datasets) * self.config.cv.n_splits * self.config.cv.n_repeats \
+            * self.n_methods
+
+    def dataset(self, name: str) -> DatasetSpec:
+        """The resolved dataset ``name`` of this experiment (DatasetError listing them if absent)."""
+        if name not in self.datasets:
+            from climb_cli.errors import DatasetError, did_you_mean
+
+            raise DatasetError(f"dataset '{name}' is not in this config.{did_you_mean(name, self.datasets)}"
+                               f" Its datasets are: {', '.join(self.datasets)}.")
+        return self.datasets[name]
 
     def identity(self) -> dict[str, Any]:
         """Everything besides the job's own coordinates that changes its result."""
@@ -85,12 +102,14 @@ class Experiment:
         """Every job of the grid, in a deterministic order."""
         base = canonical(self.identity())
         out = []
-        for ds in self.datasets:
+        for ds, spec in self.datasets.items():
+            data = dataset_identity(spec)
             for rs in self.axes["resamplers"]:
                 for cw in self.axes["class_weights"]:
                     for th in self.axes["thresholds"]:
                         for clf in self.axes["classifiers"]:
-                            ident = canonical([base, ds, rs.label, cw.label, th.label, clf.label])
+                            ident = canonical([base, ds, data, rs.label, cw.label, th.label,
+                                               clf.label])
                             for repeat in range(self.config.cv.n_repeats):
                                 for fold in range(self.config.cv.n_splits):
                                     key = f"{ident}|{repeat}|{fold}".encode()
@@ -99,35 +118,39 @@ class Experiment:
         return out
 
 
-def select_datasets(selection: DatasetSelection, catalog: dict[str, DatasetSpec]) -> list[Any]:
-    """Catalog names matching every tag and fact filter, then the explicit names, minus excluded."""
-    bounds = {"min_ir": ("imbalance_ratio", 1), "max_ir": ("imbalance_ratio", -1),
-              "min_rows": ("rows", 1), "max_rows": ("rows", -1), "max_features": ("features", -1)}
-    picked: list[Any] = []
-    if selection.tags or selection.filters():
-        for name, spec in catalog.items():
-            if not set(selection.tags) <= set(spec.tags):
-                continue
-            if selection.classes is not None and selection.classes not in spec.tags:
-                continue
-            ok = True
-            for key, limit in selection.filters().items():
-                if key == "classes":
-                    continue
-                fact, sign = bounds[key]
-                value = getattr(spec, fact)
-                ok = ok and value is not None and sign * (value - limit) >= 0
-            if ok:
-                picked.append(name)
-    for entry in selection.names:
-        if entry not in picked:
-            picked.append(entry)
-    picked = [p for p in picked if not (isinstance(p, str) and p in selection.exclude)]
-    if not picked:
-        crit = {"tags": selection.tags, **selection.filters()}
-        raise ConfigError(f"datasets: the selection {canonical(crit)} matches no catalog entry; "
-                          "see `bench datasets list --tag ...`.")
-    return picked
+# descriptive facts of a catalog entry: they describe the data, they do not change it
+_FACTS = {"name", "tags", "rows", "features", "classes", "minority", "imbalance_ratio",
+          "description"}
+
+
+def dataset_identity(spec: DatasetSpec) -> dict[str, Any]:
+    """What defines a dataset's content: its source and every option (target, pos_label, drop,
+    id, sep, na_values, ...), plus, for a file, its size and sha256. An OpenML id names one
+    immutable dataset version on OpenML, so the id (and any pinned version) identifies it."""
+    ident = {k: v for k, v in spec.model_dump(mode="json").items()
+             if k not in _FACTS and v not in (None, [], ())}
+    if spec.file is not None:
+        ident["content"] = file_fingerprint(Path(spec.file))
+    return ident
+
+
+_FINGERPRINTS: dict[tuple[str, int, int], str] = {}
+
+
+def file_fingerprint(path: Path) -> str:
+    """``<size>:<sha256>`` of a file (memoised per path, size and modification time)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return "missing"
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _FINGERPRINTS:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        _FINGERPRINTS[key] = f"{st.st_size}:{digest.hexdigest()}"
+    return _FINGERPRINTS[key]
 
 
 def resolve_experiment(config: ExperimentConfig, config_dir: Path = Path(".")) -> Experiment:
@@ -165,11 +188,43 @@ def resolve_experiment(config: ExperimentConfig, config_dir: Path = Path(".")) -
                 if isinstance(value, list) and not value:
                     raise ConfigError(f"{section}.{name}.{key}: an empty list sweeps nothing; "
                                       "give a value or a non-empty list of values.")
-        axes[section] = expand_axis(raw)
+        axes[section] = _applicable(section, expand_axis(raw))
         for choice in axes[section]:
             components.get(kind, choice.name).check(choice.params_dict)
     for metric in config.metrics:
         components.get("metric", metric, where="metrics")
     if len(set(config.metrics)) != len(config.metrics):
         raise ConfigError("metrics: a metric is listed twice.")
-    return Experiment(config, datasets, axes, config_dir)
+    return Experiment(config, datasets, axes, config_dir, combination_notes(axes))
+
+
+def _applicable(section: str, choices: list[Choice]) -> list[Choice]:
+    """Choices with only the parameters that apply to them (a threshold objective's own), so
+    labels and job ids carry no inert parameter; choices that then coincide are listed once."""
+    if section != "thresholds":
+        return choices
+    from climb_cli.components.thresholds import applicable_params
+
+    out: list[Choice] = []
+    for choice in choices:
+        kept = applicable_params(choice.name, choice.params_dict)
+        new = Choice(choice.name, tuple(sorted(kept.items())))
+        if new not in out:
+            out.append(new)
+    return out
+
+
+def combination_notes(axes: dict[str, list[Choice]]) -> list[str]:
+    """Notes on valid but suspicious combinations of the grid (double corrections, cells that
+    give identical results), each once."""
+    from climb_cli.components import class_weights
+
+    notes: list[str] = []
+    for rs in axes["resamplers"]:
+        for cw in axes["class_weights"]:
+            for th in axes["thresholds"]:
+                for note in class_weights.combination_warnings(rs.name, cw.name, th.name,
+                                                               rs.params_dict):
+                    if note not in notes:
+                        notes.append(note)
+    return notes

@@ -266,13 +266,48 @@ def read_parts(out_dir: Path, columns: Sequence[str] | None = None) -> Any:
 
 def finished_jobs(out_dir: Path, retry_failed: bool = False) -> dict[str, str]:
     """job_id -> status of jobs already recorded (errors excluded when ``retry_failed``)."""
-    df = read_parts(out_dir, ["job_id", "status", "finished_at"])
+    df = latest_rows(read_parts(out_dir, ["job_id", "status", "finished_at"]))
     if df.empty:
         return {}
-    df = df.sort_values("finished_at", kind="stable").drop_duplicates("job_id", keep="last")
     if retry_failed:
         df = df[~df["status"].isin(FAILED_STATUSES)]
     return dict(zip(df["job_id"], df["status"]))
+
+
+def jobs_missing_metrics(out_dir: Path, metrics: Sequence[str]) -> dict[str, list[str]]:
+    """job_id -> the configured metrics its latest ok row was written without (a metric added to
+    the config after the job ran); jobs with every metric are left out."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    frames = []
+    for f in sorted((out_dir / "parts").glob("part-*.parquet")):
+        names = pq.read_schema(f).names
+        missing = ",".join(m for m in metrics if m not in names)
+        df = pq.read_table(f, columns=["job_id", "status", "finished_at"]).to_pandas()
+        frames.append(df.assign(_missing=missing))
+    if not frames:
+        return {}
+    latest = latest_rows(pd.concat(frames, ignore_index=True))
+    latest = latest[(latest["status"] == "ok") & (latest["_missing"] != "")]
+    return {j: m.split(",") for j, m in zip(latest["job_id"], latest["_missing"])}
+
+
+def read_predictions(out_dir: Path, keys: set[str]) -> Any:
+    """Stored prediction rows whose ``job_id|finished_at`` is in ``keys`` (an arrow table)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    tables = []
+    value_set = pa.array(sorted(keys), pa.string())
+    for f in sorted((out_dir / "pred_parts").glob("part-*.parquet")):
+        table = pq.read_table(f, schema=predictions_schema())
+        key = pc.binary_join_element_wise(table["job_id"], table["finished_at"], "|")
+        table = table.filter(pc.is_in(key, value_set=value_set))
+        if table.num_rows:
+            tables.append(table)
+    return pa.concat_tables(tables) if tables else predictions_schema().empty_table()
 
 
 def consolidate(out_dir: Path, job_order: Sequence[str], metrics: Sequence[str]) -> Any:
@@ -287,7 +322,7 @@ def consolidate(out_dir: Path, job_order: Sequence[str], metrics: Sequence[str])
         if c not in df.columns:
             df[c] = None
     if not df.empty:
-        df = df.sort_values("finished_at", kind="stable").drop_duplicates("job_id", keep="last")
+        df = latest_rows(df)
         order = pd.Series(range(len(job_order)), index=list(job_order))
         df = df[df["job_id"].isin(order.index)]
         df = df.assign(_o=df["job_id"].map(order)).sort_values("_o").drop(columns="_o")

@@ -1,5 +1,5 @@
 """`bench compare` and the cron recipe: identical runs pass, a simulated regression fails with exit 1
-naming the method, different grids are exit 2."""
+naming the method, different grids are compared on their shared part (exit 2 with --strict)."""
 
 from __future__ import annotations
 
@@ -106,7 +106,13 @@ def test_different_grids_are_not_comparable(cli: Any, nightly: Path, tmp_path: P
     shutil.copytree(nightly / "2026-11-27", cand)
     df = pd.read_parquet(cand / "results.parquet")
     df[df.dataset != "keel/pima"].to_parquet(cand / "results.parquet")
-    result = cli("compare", nightly / "2026-11-26", cand)
+    # issue #14: an evolving grid is compared on its shared part; --strict keeps the old refusal
+    evolved = cli("compare", nightly / "2026-11-26", cand)
+    assert evolved.exit_code == 0, evolved.output
+    assert ("### Grid changes (verdict on the 64 shared jobs)\n\n- datasets removed: keel/pima\n"
+            in evolved.stdout)
+    assert "32 method x metric pairs unchanged within tolerance." in evolved.stdout
+    result = cli("compare", nightly / "2026-11-26", cand, "--strict")
     assert result.exit_code == 2
     assert result.stderr.strip() == (f"Error: runs not comparable: 32 jobs only in "
                                      f"{nightly / '2026-11-26'} and 0 only in {cand} (different "
@@ -117,3 +123,18 @@ def test_different_grids_are_not_comparable(cli: Any, nightly: Path, tmp_path: P
     assert missing.exit_code == 2
     assert missing.stderr.strip() == (f"Error: --latest needs two run directories with results "
                                       f"under {lonely}; found 0")
+
+
+def test_different_seeds_need_the_flag(cli: Any, nightly: Path, tmp_path: Path) -> None:
+    cand = tmp_path / "b"
+    shutil.copytree(nightly / "2026-11-27", cand)
+    manifest = json.loads((cand / "manifest.json").read_text())
+    manifest["config"]["seed"] = 1
+    (cand / "manifest.json").write_text(json.dumps(manifest))
+    refused = cli("compare", nightly / "2026-11-26", cand)
+    assert refused.exit_code == 2
+    assert "runs not comparable: different settings (seed 0 -> 1)" in refused.stderr
+    allowed = cli("compare", nightly / "2026-11-26", cand, "--allow-different-settings")
+    assert allowed.exit_code == 0, allowed.output
+    assert "Holm-corrected across 36 tests" in allowed.stdout  # (8 methods + overall) x 4 metrics
+    assert "only 3 shared datasets: the signed-rank test cannot reach alpha" in allowed.stdout

@@ -12,7 +12,7 @@ import pytest
 
 from climb_cli import registry
 from climb_cli.config import Choice, ExperimentConfig
-from climb_cli.engine.execute import fit_model, predict_scores
+from climb_cli.engine.fit import fit_model, predict_scores
 from climb_cli.engine.runner import run_experiment
 from climb_cli.grid import resolve_experiment
 

@@ -25,6 +25,9 @@ P = (S >= 0.5).astype(int)
         ("pr_auc", skm.average_precision_score(Y, S)),
         ("mcc", skm.matthews_corrcoef(Y, P)),
         ("gmean", geometric_mean_score(Y, P)),
+        ("gmean_macro", geometric_mean_score(Y, P)),
+        ("iba_macro", make_index_balanced_accuracy(alpha=0.1, squared=True)(geometric_mean_score)(
+            Y, P, average="binary")),
         ("brier", skm.brier_score_loss(Y, S)),
         ("accuracy", skm.accuracy_score(Y, P)),
         ("precision", skm.precision_score(Y, P)),
@@ -75,12 +78,61 @@ def test_multiclass_metrics_equal_sklearn() -> None:
     assert get_metric("f1_weighted")(y, pred, proba, 3) == pytest.approx(
         skm.f1_score(y, pred, average="weighted"))
     assert get_metric("gmean")(y, pred, proba, 3) == pytest.approx(
-        geometric_mean_score(y, pred, average="macro"))
+        geometric_mean_score(y, pred, average="multiclass"), abs=1e-12)
+    assert get_metric("gmean_macro")(y, pred, proba, 3) == pytest.approx(
+        np.mean(geometric_mean_score(y, pred, average=None)), abs=1e-12)
+    iba = make_index_balanced_accuracy(alpha=0.1, squared=True)(geometric_mean_score)
+    assert get_metric("iba")(y, pred, proba, 3) == pytest.approx(
+        iba(y, pred, average="multiclass"), abs=1e-12)
+    assert get_metric("iba_macro")(y, pred, proba, 3) == pytest.approx(
+        np.mean(iba(y, pred, average=None)), abs=1e-12)
     assert get_metric("mcc")(y, pred, proba, 3) == pytest.approx(skm.matthews_corrcoef(y, pred))
     assert get_metric("balanced_accuracy")(y, pred, proba, 3) == pytest.approx(
         skm.balanced_accuracy_score(y, pred))
     assert get_metric("log_loss")(y, pred, proba, 3) == pytest.approx(skm.log_loss(y, proba))
     assert np.isnan(get_metric("pr_auc_trapz")(y, pred, proba, 3))  # binary only
+
+
+# 3 classes of 10; rows = truth, columns = prediction: [[9, 1, 0], [3, 5, 2], [1, 0, 9]]
+Y3 = np.repeat([0, 1, 2], 10)
+P3 = np.array([0] * 9 + [1] + [1] * 5 + [0] * 3 + [2] * 2 + [2] * 9 + [0])
+RECALL3 = np.array([0.9, 0.5, 0.9])
+SPECIFICITY3 = np.array([16 / 20, 19 / 20, 18 / 20])  # false positives 4, 1, 2 of 20 negatives
+
+
+def test_multiclass_gmean_is_the_geometric_mean_of_recalls() -> None:
+    """The three multiclass G-means differ; each name computes the one its description states."""
+    assert skm.confusion_matrix(Y3, P3).tolist() == [[9, 1, 0], [3, 5, 2], [1, 0, 9]]
+    standard = np.prod(RECALL3) ** (1 / 3)  # 0.740
+    macro = np.mean(np.sqrt(RECALL3 * SPECIFICITY3))  # 0.813
+    of_macros = np.sqrt(RECALL3.mean() * SPECIFICITY3.mean())  # 0.823: what gmean used to compute
+    assert len({round(standard, 3), round(macro, 3), round(of_macros, 3)}) == 3
+    assert get_metric("gmean")(Y3, P3, None, 3) == pytest.approx(standard, abs=1e-12)
+    assert get_metric("gmean_macro")(Y3, P3, None, 3) == pytest.approx(macro, abs=1e-12)
+
+
+def test_multiclass_iba_values() -> None:
+    def iba(sens: np.ndarray, spec: np.ndarray, gmean: np.ndarray) -> np.ndarray:
+        return (1 + 0.1 * (sens - spec)) * gmean ** 2
+
+    standard = iba(RECALL3.mean(), SPECIFICITY3.mean(), np.prod(RECALL3) ** (1 / 3))
+    macro = np.mean(iba(RECALL3, SPECIFICITY3, np.sqrt(RECALL3 * SPECIFICITY3)))
+    assert get_metric("iba")(Y3, P3, None, 3) == pytest.approx(standard, abs=1e-12)
+    assert get_metric("iba_macro")(Y3, P3, None, 3) == pytest.approx(macro, abs=1e-12)
+
+
+def test_multiclass_gmean_is_nan_when_a_class_is_absent() -> None:
+    y = np.array([0, 0, 1, 1])  # class 2 absent: its recall is undefined
+    for name in ("gmean", "gmean_macro", "iba", "iba_macro"):
+        assert np.isnan(get_metric(name)(y, y, None, 3))
+
+
+def test_metric_descriptions_name_what_they_compute() -> None:
+    from climb_cli.registry import get
+
+    assert "geometric mean of the per-class recalls" in get("metric", "gmean").description
+    assert "mean over classes" in get("metric", "gmean_macro").description
+    assert "mean over classes" in get("metric", "iba_macro").description
 
 
 def test_undefined_metric_is_nan() -> None:

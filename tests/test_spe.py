@@ -10,7 +10,7 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import train_test_split
 from sklearn.tree import DecisionTreeClassifier
 
-from climb_cli.components.spe import SelfPacedEnsembleClassifier
+from climb_cli.components.spe import SelfPacedEnsembleClassifier, _quotas
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +36,51 @@ def test_every_estimator_sees_all_minority_and_a_balanced_sample(data, monkeypat
     for y in seen:
         assert int(y.sum()) == n_min  # every minority sample, every time
         assert abs(int((y == 0).sum()) - n_min) <= 5  # majority under-sampled to about |minority|
+
+
+@pytest.mark.parametrize("k_bins", [3, 5, 10])
+def test_majority_draw_equals_the_minority_count_exactly(data, monkeypatch, k_bins) -> None:  # type: ignore[no-untyped-def]
+    """Per-bin quotas used to round independently (27-30 majority rows for 28 minority)."""
+    X_train, _, y_train, _ = data
+    seen: list[np.ndarray] = []
+    real_fit = DecisionTreeClassifier.fit
+
+    def spy(self, X, y, *a, **k):  # type: ignore[no-untyped-def]
+        seen.append(np.asarray(y).copy())
+        return real_fit(self, X, y, *a, **k)
+
+    monkeypatch.setattr(DecisionTreeClassifier, "fit", spy)
+    SelfPacedEnsembleClassifier(n_estimators=10, k_bins=k_bins, random_state=0).fit(X_train, y_train)
+    n_min = int(y_train.sum())
+    assert [int((y == 0).sum()) for y in seen] == [n_min] * 10
+
+
+def test_multiclass_draws_are_exact(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    X, y = make_classification(n_samples=1500, n_classes=3, n_informative=4,
+                               weights=[0.8, 0.15], random_state=0)
+    seen: list[np.ndarray] = []
+    real_fit = DecisionTreeClassifier.fit
+
+    def spy(self, X, y, *a, **k):  # type: ignore[no-untyped-def]
+        seen.append(np.bincount(np.asarray(y), minlength=3))
+        return real_fit(self, X, y, *a, **k)
+
+    monkeypatch.setattr(DecisionTreeClassifier, "fit", spy)
+    SelfPacedEnsembleClassifier(n_estimators=6, random_state=0).fit(X, y)
+    n_min = int(np.bincount(y).min())
+    assert all(c.tolist() == [n_min] * 3 for c in seen)
+
+
+@pytest.mark.parametrize(("weights", "sizes", "n", "expected"), [
+    ([1, 1, 1], [10, 10, 10], 28, [10, 9, 9]),  # round(9.33) * 3 = 27 before
+    ([1, 1, 1, 1], [50, 50, 50, 50], 30, [8, 8, 7, 7]),  # round(7.5) * 4 = 32 before
+    ([10, 1], [5, 100], 20, [5, 15]),  # a full bin's excess goes to the others
+    ([1, 0], [3, 10], 5, [3, 2]),  # weightless bins only fill what is left
+    ([2, 1, 1], [40, 0, 40], 21, [14, 0, 7]),
+])
+def test_quotas_sum_to_the_target(weights, sizes, n, expected) -> None:  # type: ignore[no-untyped-def]
+    take = _quotas(np.array(weights, dtype=float), np.array(sizes), n)
+    assert take.tolist() == expected and take.sum() == n
 
 
 def test_deterministic_and_clonable(data) -> None:  # type: ignore[no-untyped-def]

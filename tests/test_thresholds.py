@@ -11,7 +11,9 @@ from sklearn.metrics import (balanced_accuracy_score, confusion_matrix, f1_score
                              make_scorer, matthews_corrcoef, precision_score, recall_score)
 from sklearn.model_selection import StratifiedKFold, TunedThresholdClassifierCV
 
-from climb_cli.components.thresholds import Decision, confusion_at, objective, tune_threshold
+from climb_cli.components.class_weights import effective_prior
+from climb_cli.components.thresholds import (Decision, applicable_params, confusion_at, objective,
+                                             tune_threshold)
 from climb_cli.registry import get
 
 rng = np.random.default_rng(1)
@@ -87,14 +89,81 @@ def test_decision_rules() -> None:
     # default: >= 0.5 is positive, so an exact tie goes to the positive class
     assert Decision(0.5).apply(proba).tolist() == [1, 0, 1]
     y_train = np.array([0] * 7 + [1] * 3)
-    prior = get("threshold", "prior").build({}).decide(None, y_train, 2)
+    prior = get("threshold", "prior").build({}).decide(None, effective_prior(y_train, None, 2), 2)
     assert prior.threshold == pytest.approx(0.3)
     assert prior.apply(proba).tolist() == [1, 1, 1]
     mc = np.array([[0.6, 0.3, 0.1], [0.5, 0.1, 0.4]])
     y_mc = np.array([0] * 8 + [1] + [2])
-    rule = get("threshold", "prior").build({}).decide(None, y_mc, 3)
+    rule = get("threshold", "prior").build({}).decide(None, effective_prior(y_mc, None, 3), 3)
     # p / prior: row 0 -> [0.75, 3, 1] -> class 1 ; row 1 -> [0.625, 1, 4] -> class 2
     assert rule.apply(mc).tolist() == [1, 2]
-    assert get("threshold", "default").build({}).decide(None, y_mc, 3).apply(mc).tolist() == [0, 0]
-    assert get("threshold", "fixed").build({"threshold": 0.25}).decide(None, y_train, 2) \
+    assert get("threshold", "default").build({}).decide(None, np.full(3, 1 / 3), 3) \
+        .apply(mc).tolist() == [0, 0]
+    assert get("threshold", "fixed").build({"threshold": 0.25}).decide(None, np.array([0.7, 0.3]), 2) \
         .apply(proba).tolist() == [1, 1, 1]
+
+
+def test_prior_uses_the_distribution_the_model_was_fitted_on() -> None:
+    """After a balancing resampler (or balanced weights) the prior threshold is 0.5, not the raw
+    prevalence a second time (yeast4 + SMOTE + prior: threshold 0.034, precision 0.046)."""
+    prior = get("threshold", "prior").build({})
+    y_train = np.array([0] * 29 + [1])
+    y_smote = np.array([0] * 29 + [1] * 29)
+    assert prior.decide(None, effective_prior(y_smote, None, 2), 2).threshold == 0.5
+    weights = get("class_weight", "balanced").build({})(y_train, y_train, ["n", "p"])
+    assert prior.decide(None, effective_prior(y_train, weights, 2), 2).threshold == 0.5
+    explicit = effective_prior(y_train, {0: 1.0, 1: 9.0}, 2)  # 29 vs 9 -> 9 / 38
+    assert prior.decide(None, explicit, 2).threshold == pytest.approx(9 / 38)
+    assert prior.decide(None, effective_prior(y_train, None, 2), 2).threshold == \
+        pytest.approx(1 / 30)
+
+
+def _fold(n_neg_mid: int, n_neg_low: int) -> tuple[np.ndarray, np.ndarray]:
+    # 5 positives (one at 0.7, four at 0.4), negatives at 0.4 and 0.1
+    y = np.array([1] * 5 + [0] * (n_neg_mid + n_neg_low))
+    s = np.array([0.7] + [0.4] * 4 + [0.4] * n_neg_mid + [0.1] * n_neg_low)
+    return y, s
+
+
+# fold A is feasible (precision >= 0.5) everywhere; fold B only at thresholds above 0.4.
+# At 0.3 the mean of (recall 1.0, penalty 5/11 - 1) = 0.227 beats the mean recall 0.2 at 0.5/0.6,
+# so averaging alone picks a threshold that breaks the constraint in fold B.
+CONSTRAINED_FOLDS = [_fold(0, 5), _fold(6, 4)]
+
+
+@pytest.mark.parametrize("thresholds", [[0.3, 0.6], 4])
+def test_constrained_objective_is_feasible_in_every_fold(thresholds: object) -> None:
+    fn = objective("recall_at_precision", {"min_precision": 0.5})
+    t, score = tune_threshold(CONSTRAINED_FOLDS, fn, thresholds)  # type: ignore[arg-type]
+    for y, s in CONSTRAINED_FOLDS:
+        assert precision_score(y, (s >= t).astype(int)) >= 0.5
+    assert t == pytest.approx(0.6 if isinstance(thresholds, list) else 0.5)
+    assert score == pytest.approx(0.2)
+
+
+def test_constrained_objective_without_a_feasible_threshold_takes_the_closest() -> None:
+    fn = objective("recall_at_precision", {"min_precision": 0.99})
+    folds = [_fold(6, 4), _fold(6, 4)]  # precision 1 at >= 0.7: feasible; make it infeasible
+    folds = [(y, np.where(s == 0.7, 0.4, s)) for y, s in folds]
+    t, score = tune_threshold(folds, fn, [0.3, 0.6])
+    assert t == 0.3 and score == pytest.approx(5 / 11 - 1)
+
+
+@pytest.mark.parametrize(("name", "params", "expected"), [
+    ("tuned", {"objective": "f1", "fn_cost": 5, "min_precision": 0.3, "beta": 2, "cv": 3},
+     {"objective": "f1", "cv": 3}),
+    ("tuned", {"fn_cost": 5, "thresholds": 50}, {"thresholds": 50}),  # default objective f1
+    ("tuned", {"objective": "cost", "fn_cost": 5, "fp_cost": 2, "min_recall": 0.2},
+     {"objective": "cost", "fn_cost": 5, "fp_cost": 2}),
+    ("tuned", {"objective": "fbeta", "beta": 0.5, "fp_cost": 3}, {"objective": "fbeta", "beta": 0.5}),
+    ("holdout", {"objective": "recall_at_precision", "min_precision": 0.4, "min_recall": 0.1,
+                 "test_size": 0.2}, {"objective": "recall_at_precision", "min_precision": 0.4,
+                                     "test_size": 0.2}),
+    ("holdout", {"objective": "precision_at_recall", "min_recall": 0.6, "cv": 5},
+     {"objective": "precision_at_recall", "min_recall": 0.6}),
+    ("fixed", {"threshold": 0.3}, {"threshold": 0.3}),
+    ("prior", {}, {}),
+    ("my_plugin", {"anything": 1}, {"anything": 1}),
+])
+def test_applicable_params(name: str, params: dict, expected: dict) -> None:  # type: ignore[type-arg]
+    assert applicable_params(name, params) == expected

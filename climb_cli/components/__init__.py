@@ -7,6 +7,8 @@ modules register into it; importing this package registers them all before any l
 
 from __future__ import annotations
 
+from typing import Any
+
 from climb_cli import registry
 from climb_cli.components import (  # noqa: F401 - importing registers the built-ins
     class_weights,
@@ -18,7 +20,7 @@ from climb_cli.components import (  # noqa: F401 - importing registers the built
 from climb_cli.errors import UnknownComponentError
 from climb_cli.registry import KINDS, Component
 
-__all__ = ["KINDS", "Component", "available", "get"]
+__all__ = ["KINDS", "Component", "available", "describe", "get"]
 
 
 def available(kind: str) -> dict[str, Component]:
@@ -33,3 +35,23 @@ def get(kind: str, name: str, where: str = "") -> Component:
         return found[name]
     except KeyError:
         raise UnknownComponentError(kind, name, found, where) from None
+
+
+def describe(kind: str | None = None) -> list[dict[str, Any]]:
+    """Every registered component (of ``kind``, or all) as a JSON-ready record: kind, name,
+    sorted tags, parameters with their defaults, description."""
+    import json
+
+    def jsonable(value: Any) -> Any:
+        try:
+            json.dumps(value)
+            return value
+        except TypeError:
+            return repr(value)
+
+    if kind is not None and kind not in KINDS:
+        raise UnknownComponentError("component kind", kind, KINDS)
+    return [{"kind": k, "name": name, "tags": sorted(comp.tags),
+             "parameters": {p: jsonable(v) for p, v in comp.parameters().items()},
+             "description": comp.description}
+            for k in KINDS if kind in (None, k) for name, comp in available(k).items()]

@@ -4,6 +4,14 @@ A strategy is called with the labels the classifier is fitted on (after resampli
 training fold before resampling, and the class names. ``balanced`` and ``balanced_sqrt`` use the former,
 as scikit-learn's ``class_weight="balanced"`` would inside a pipeline; ``factor`` (Balancing the Scales'
 grid) measures the imbalance ratio on the training fold itself.
+
+Weights that are equal for every class present in the fitted labels are no weights: the strategy
+returns None and the model is fitted exactly as without class weights (passing all-1 weights would
+still change, e.g., a random forest's bootstrap draw and make chance look like a class-weight effect).
+
+``effective_prior`` is the class distribution the model is fitted on (counts after resampling times
+the weights): the ``prior`` threshold uses it. ``combination_warnings`` names grid cells that correct
+the imbalance twice or duplicate another cell; ``bench validate`` prints them.
 """
 
 from __future__ import annotations
@@ -20,6 +28,30 @@ WeightFn = Callable[[np.ndarray, np.ndarray, list[str]], "dict[int, float] | Non
 
 def _counts(y: np.ndarray, n_classes: int) -> np.ndarray:
     return np.bincount(y, minlength=n_classes).astype(float)
+
+
+def _unless_uniform(fn: WeightFn) -> WeightFn:
+    """``fn``, but None when every class present in the fitted labels gets the same weight 1."""
+
+    def weights(y_fit: np.ndarray, y_train: np.ndarray, names: list[str]) -> dict[int, float] | None:
+        w = fn(y_fit, y_train, names)
+        if w is None:
+            return None
+        present = [w.get(int(c), 1.0) for c in np.unique(y_fit)]
+        return None if all(v == 1.0 for v in present) else w
+
+    return weights
+
+
+def effective_prior(y_fit: np.ndarray, weights: dict[int, float] | None,
+                    n_classes: int) -> np.ndarray:
+    """Class distribution the model is fitted on: label counts times class weights, summing to 1."""
+    mass = _counts(np.asarray(y_fit, dtype=np.int64), n_classes)
+    if weights:
+        mass = mass * np.array([weights.get(k, 1.0) for k in range(n_classes)])
+    # rounded so that balanced weights give exactly 0.5 (1/k), not 0.5 +- 1 ulp: the prior
+    # threshold then equals the default rule, ties included
+    return np.round(mass / mass.sum(), 12)
 
 
 def _none(params: dict[str, Any], **_: Any) -> WeightFn:
@@ -40,7 +72,7 @@ def _balanced_sqrt(params: dict[str, Any], **_: Any) -> WeightFn:
     balanced = _balanced(params)
 
     def weights(y_fit: np.ndarray, y_train: np.ndarray, names: list[str]) -> dict[int, float]:
-        return {k: float(np.sqrt(v)) for k, v in balanced(y_fit, y_train, names).items()}
+        return {k: float(np.sqrt(v)) for k, v in (balanced(y_fit, y_train, names) or {}).items()}
 
     return weights
 
@@ -88,19 +120,70 @@ def _check_factor(params: dict[str, Any]) -> None:
         raise ValueError(f"'f' must be a number >= 0. Got {f!r} instead.")
 
 
+def _uniform_is_none(build: Callable[..., WeightFn]) -> Callable[..., WeightFn]:
+    return lambda params, **kw: _unless_uniform(build(params, **kw))
+
+
 register(Component("class_weight", "none", "No class weights.", _none, tags=frozenset({"none"})))
 register(Component(
     "class_weight", "balanced",
-    "n_samples / (n_classes * class count) on the labels the classifier is fitted on.", _balanced))
+    "n_samples / (n_classes * class count) on the labels the classifier is fitted on; none when the "
+    "fitted labels are already balanced.", _uniform_is_none(_balanced)))
 register(Component(
     "class_weight", "balanced_sqrt", "Square root of the balanced weights (a milder correction).",
-    _balanced_sqrt))
+    _uniform_is_none(_balanced_sqrt)))
 register(Component(
     "class_weight", "explicit",
     "Given weights {class: weight}; class by label, or positive/negative on binary data; "
-    "unlisted classes weigh 1.", _explicit, defaults={"weights": None}, check_fn=_check_explicit))
+    "unlisted classes weigh 1.", _uniform_is_none(_explicit), defaults={"weights": None},
+    check_fn=_check_explicit))
 register(Component(
     "class_weight", "factor",
     "Balancing the Scales' grid: positive weight 1 + f * (IR - 1), IR measured on the training "
-    "fold; negative weight 1 (f=1 is fully balanced).", _factor, defaults={"f": 1.0},
-    tags=frozenset({"binary_only"}), check_fn=_check_factor))
+    "fold before resampling; negative weight 1 (f=1 is fully balanced).", _uniform_is_none(_factor),
+    defaults={"f": 1.0}, tags=frozenset({"binary_only"}), check_fn=_check_factor))
+
+# imbalanced-learn samplers that, with the default sampling_strategy, leave every class with exactly
+# the same count (checked on binary and 3-class data). adasyn and kmeans_smote only come close
+# (per-sample / per-cluster rounding); iht and the cleaning methods do not balance.
+FULLY_BALANCING = frozenset({"ros", "smote", "smotenc", "smoten", "borderline_smote", "svm_smote",
+                             "rus", "nearmiss", "cluster_centroids"})
+_NEARLY_BALANCING = frozenset({"adasyn", "kmeans_smote", "smote_tomek"})
+_BALANCING_STRATEGIES = ("auto", "all", "not majority", "not minority")
+
+
+def _balances(resampler_name: str, resampler_params: dict[str, Any] | None) -> str:
+    """'exactly', 'nearly' or '' : how far the resampler equalises the class counts."""
+    strategy = (resampler_params or {}).get("sampling_strategy", "auto")
+    if not isinstance(strategy, str) or strategy not in _BALANCING_STRATEGIES:
+        return ""
+    if resampler_name in FULLY_BALANCING:
+        return "exactly"
+    return "nearly" if resampler_name in _NEARLY_BALANCING else ""
+
+
+def combination_warnings(resampler_name: str, class_weight_name: str, threshold_name: str,
+                         resampler_params: dict[str, Any] | None = None) -> list[str]:
+    """Notes on a (resampler, class weight, threshold) cell that double-corrects or duplicates."""
+    notes = []
+    cell = f"resampler '{resampler_name}' + class weight '{class_weight_name}'"
+    balances = _balances(resampler_name, resampler_params)
+    if class_weight_name == "factor" and resampler_name != "none":
+        notes.append(f"{cell}: 'factor' weighs the positive class by the imbalance ratio measured "
+                     f"before resampling, so after '{resampler_name}' the imbalance is corrected "
+                     "twice")
+    if class_weight_name in ("balanced", "balanced_sqrt") and balances == "exactly":
+        notes.append(f"{cell}: '{resampler_name}' balances the classes, so the weights are all 1 "
+                     "and the model is fitted without weights; results are identical to "
+                     "class weight 'none'")
+    elif class_weight_name in ("balanced", "balanced_sqrt") and balances == "nearly":
+        notes.append(f"{cell}: '{resampler_name}' nearly balances the classes, so the weights are "
+                     "close to 1; results differ from class weight 'none' mostly by chance")
+    # balanced weights make the weighted class counts equal whatever the resampler did
+    balanced_fit = class_weight_name == "balanced" or (
+        balances == "exactly" and class_weight_name in ("none", "balanced_sqrt"))
+    if threshold_name == "prior" and balanced_fit:
+        notes.append(f"{cell} + threshold 'prior': the model is fitted on balanced (or "
+                     "balanced-weighted) data, so the prior threshold is 0.5 (multiclass: "
+                     "argmax); results are identical to threshold 'default'")
+    return notes

@@ -3,7 +3,8 @@ positive-class probability (binary) or the class-probability matrix (multiclass)
 
 Every value is computed by the scikit-learn / imbalanced-learn function named in its description;
 a metric that is undefined on a fold (e.g. ROC AUC on a test fold with one class, or a binary-only
-metric on multiclass data) is NaN.
+metric on multiclass data) is NaN. The multiclass G-mean and IBA are also NaN on a test fold that
+lacks a class (its recall is undefined).
 """
 
 from __future__ import annotations
@@ -85,22 +86,50 @@ def _specificity(y, pred, scores, k):  # type: ignore[no-untyped-def]
     return specificity_score(y, pred, average="macro", labels=_labels(k))
 
 
+def _all_classes_present(y: np.ndarray, k: int) -> None:
+    # a class absent from the test fold has no recall: the multiclass G-mean is undefined (NaN),
+    # not 0 as imbalanced-learn's zero-recall correction would make it
+    if len(np.unique(y)) < k:
+        raise ValueError("a class is absent from the test fold")
+
+
 def _gmean(y, pred, scores, k):  # type: ignore[no-untyped-def]
     from imblearn.metrics import geometric_mean_score
 
     if k == 2:  # sqrt(sensitivity * specificity)
         return geometric_mean_score(y, pred, average="binary")
-    return geometric_mean_score(y, pred, average="macro", labels=_labels(k))
+    _all_classes_present(y, k)  # geometric mean of the per-class recalls
+    return geometric_mean_score(y, pred, average="multiclass", labels=_labels(k))
 
 
-def _iba(y, pred, scores, k):  # type: ignore[no-untyped-def]
+def _gmean_macro(y, pred, scores, k):  # type: ignore[no-untyped-def]
+    from imblearn.metrics import geometric_mean_score
+
+    if k == 2:  # both one-vs-rest G-means equal sqrt(sensitivity * specificity)
+        return geometric_mean_score(y, pred, average="binary")
+    _all_classes_present(y, k)
+    return float(np.mean(geometric_mean_score(y, pred, average=None, labels=_labels(k))))
+
+
+def _iba_fn() -> Callable[..., Any]:
     from imblearn.metrics import geometric_mean_score, make_index_balanced_accuracy
 
     # as in imbalanced-learn's classification_report_imbalanced: alpha=0.1, squared gmean
-    iba = make_index_balanced_accuracy(alpha=0.1, squared=True)(geometric_mean_score)
+    return make_index_balanced_accuracy(alpha=0.1, squared=True)(geometric_mean_score)
+
+
+def _iba(y, pred, scores, k):  # type: ignore[no-untyped-def]
     if k == 2:
-        return iba(y, pred, average="binary")
-    return iba(y, pred, average="macro", labels=_labels(k))
+        return _iba_fn()(y, pred, average="binary")
+    _all_classes_present(y, k)
+    return _iba_fn()(y, pred, average="multiclass", labels=_labels(k))
+
+
+def _iba_macro(y, pred, scores, k):  # type: ignore[no-untyped-def]
+    if k == 2:
+        return _iba_fn()(y, pred, average="binary")
+    _all_classes_present(y, k)
+    return float(np.mean(_iba_fn()(y, pred, average=None, labels=_labels(k))))
 
 
 def _mcc(y, pred, scores, k):  # type: ignore[no-untyped-def]
@@ -181,11 +210,18 @@ _metric("f1_macro", _averaged_f1("macro"), True, "labels", "Macro-averaged F1 ov
 _metric("f1_weighted", _averaged_f1("weighted"), True, "labels",
         "Support-weighted F1 over all classes.")
 _metric("gmean", _gmean, True, "labels",
-        "Geometric mean of sensitivity and specificity (imblearn geometric_mean_score; "
-        "multiclass: macro).")
+        "G-mean (imblearn geometric_mean_score): binary sqrt(sensitivity * specificity); "
+        "multiclass: geometric mean of the per-class recalls (average='multiclass').")
+_metric("gmean_macro", _gmean_macro, True, "labels",
+        "Unweighted mean over classes of the one-vs-rest G-mean sqrt(recall_k * specificity_k) "
+        "(mean of imblearn geometric_mean_score average=None); equals gmean on binary data.")
 _metric("iba", _iba, True, "labels",
-        "Index of balanced accuracy, alpha=0.1, squared gmean (imblearn "
-        "make_index_balanced_accuracy).")
+        "Index of balanced accuracy (imblearn make_index_balanced_accuracy, alpha=0.1, squared "
+        "gmean): (1 + 0.1 * (sensitivity - specificity)) * gmean^2; multiclass: gmean as above and "
+        "macro sensitivity - macro specificity (imblearn's average='multiclass').")
+_metric("iba_macro", _iba_macro, True, "labels",
+        "Unweighted mean over classes of the one-vs-rest IBA (imblearn make_index_balanced_accuracy "
+        "average=None, alpha=0.1, squared gmean); equals iba on binary data.")
 _metric("mcc", _mcc, True, "labels", "Matthews correlation coefficient (sklearn matthews_corrcoef).")
 _metric("roc_auc", _roc_auc, True, "scores",
         "Area under the ROC curve (sklearn roc_auc_score; multiclass: one-vs-rest macro).")

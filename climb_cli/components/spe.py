@@ -3,7 +3,8 @@
 Each new base estimator is trained on all minority samples plus an under-sample of every larger
 class. The under-sample is drawn by *hardness*: the larger class is cut into ``k_bins`` equal-width bins
 of hardness (the absolute error of the current ensemble's probability for the true class); bin ``l``
-with average hardness ``h_l`` gets weight ``1 / (h_l + alpha)`` where the self-paced factor
+with average hardness ``h_l`` gets weight ``1 / (h_l + alpha)`` (its share of the draw; shares are
+rounded so that they sum to the target exactly) where the self-paced factor
 ``alpha = tan(i * pi / (2 * (n_estimators - 1)))`` grows from 0 to infinity, so early estimators focus
 on hard samples (borderline) and later ones sample bins uniformly, keeping easy samples represented.
 Multiclass: every class larger than the smallest is under-sampled to the smallest class's size in the
@@ -20,6 +21,33 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
+
+
+def _quotas(weights: np.ndarray, sizes: np.ndarray, n_target: int) -> np.ndarray:
+    """Integer draws per bin, proportional to ``weights``, at most ``sizes``, summing to
+    ``n_target`` exactly (largest remainder; a full bin's excess goes to the others)."""
+    take = np.zeros(len(sizes), dtype=np.int64)
+    open_ = (sizes > 0) & (weights > 0)
+    if not open_.any():  # no weighted bin: draw uniformly over the non-empty ones
+        open_ = sizes > 0
+        weights = np.ones(len(sizes))
+    while take.sum() < n_target and open_.any():
+        left = n_target - take.sum()
+        share = np.where(open_, weights, 0.0) / weights[open_].sum() * left
+        full = open_ & (take + share >= sizes)
+        if full.any():  # cap the bins that cannot hold their share, then share again
+            take[full] = sizes[full]
+            open_ &= ~full
+            continue
+        floor = np.floor(share).astype(np.int64)
+        rest = left - floor.sum()
+        order = np.argsort(-(share - floor), kind="stable")
+        floor[order[:rest]] += 1  # rest < number of open bins, all of which have room
+        take += floor
+        break
+    if take.sum() < n_target:  # only zero-weight bins have room left: fill them uniformly
+        take += _quotas(np.ones(len(sizes)), sizes - take, n_target - int(take.sum()))
+    return take
 
 
 class SelfPacedEnsembleClassifier(ClassifierMixin, BaseEstimator):
@@ -56,13 +84,9 @@ class SelfPacedEnsembleClassifier(ClassifierMixin, BaseEstimator):
                            0.0 if np.isinf(alpha) else 1.0 / (avg + alpha), 0.0)
         if np.isinf(alpha) or not np.isfinite(weights).all() or weights.sum() == 0:
             weights = np.array([1.0 if len(m) else 0.0 for m in members])
-        quota = weights / weights.sum() * n_target
-        chosen = []
-        for m, q in zip(members, quota):
-            take = min(len(m), int(round(q)))
-            if take:
-                chosen.append(rng.choice(m, take, replace=False))
-        return np.concatenate(chosen) if chosen else rng.choice(idx, n_target, replace=False)
+        take = _quotas(weights, np.array([len(m) for m in members]), n_target)
+        chosen = [rng.choice(m, t, replace=False) for m, t in zip(members, take) if t]
+        return np.concatenate(chosen)
 
     def fit(self, X: Any, y: Any) -> SelfPacedEnsembleClassifier:
         """Fit ``n_estimators`` base estimators on self-paced under-samples."""

@@ -4,12 +4,16 @@
   (multiclass: argmax). An estimator's own ``predict()`` may break an exact 0.5 tie the other way
   (random forests produce exact ties often); bench always applies ``>=``.
 - ``fixed``: positive when the score >= ``threshold``.
-- ``prior``: threshold at the positive prevalence of the training fold (before resampling);
-  multiclass: argmax of p_k / pi_k.
+- ``prior``: threshold at the positive share of the data the model was fitted on -- the class counts
+  after resampling times the class weights (``class_weights.effective_prior``): a model fitted on
+  balanced or balanced-weighted data gets 0.5, not the raw prevalence again. Multiclass: argmax of
+  p_k / prior_k.
 - ``tuned``: the threshold maximising ``objective`` over inner stratified ``cv`` folds of the training
   fold, exactly as TunedThresholdClassifierCV searches (per-fold linspace grids of ``thresholds``
   candidates interpolated onto a common grid, averaged, argmax) -- but every candidate is scored in one
   vectorised pass over sorted scores, and one inner cross-validation serves every tuned objective.
+  The constrained objectives (``recall_at_precision``, ``precision_at_recall``) choose, among the
+  candidates, one that meets the constraint in every inner fold whenever one exists.
 - ``holdout``: Balancing the Scales' variant: one stratified 90/10 split of the training fold, candidate
   thresholds 0.05, 0.10, ..., 0.50.
 """
@@ -61,16 +65,32 @@ def _cost(fp_cost: float, fn_cost: float) -> Objective:
     return lambda tp, fp, fn, tn: -(fp_cost * fp + fn_cost * fn) / (tp + fp + fn + tn)
 
 
-def _constrained(maximise: str, floor: float) -> Objective:
+class _Constrained:
     """Recall subject to precision >= floor (or the converse). Infeasible thresholds score
-    ``constraint - 1`` (in [-1, 0)), so any feasible one wins and, if none is, the closest does."""
+    ``constraint - 1`` (in [-1, 0)), so on one fold any feasible one wins and, if none is, the
+    closest does; ``tune_threshold`` keeps that true across folds with ``feasible``."""
 
-    def fn(tp, fp, fn_, tn):  # type: ignore[no-untyped-def]
-        precision, recall = _div(tp, tp + fp), _div(tp, tp + fn_)
-        goal, constraint = (recall, precision) if maximise == "recall" else (precision, recall)
-        return np.where(constraint >= floor, goal, constraint - 1.0)
+    def __init__(self, maximise: str, floor: float) -> None:
+        self.maximise, self.floor = maximise, floor
 
-    return fn
+    def _goal_constraint(self, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray,
+                         tn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        precision, recall = _div(tp, tp + fp), _div(tp, tp + fn)
+        return (recall, precision) if self.maximise == "recall" else (precision, recall)
+
+    def feasible(self, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray,
+                 tn: np.ndarray) -> np.ndarray:
+        """Whether each threshold meets the constraint."""
+        return np.asarray(self._goal_constraint(tp, fp, fn, tn)[1] >= self.floor)
+
+    def __call__(self, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray,
+                 tn: np.ndarray) -> np.ndarray:
+        goal, constraint = self._goal_constraint(tp, fp, fn, tn)
+        return np.where(constraint >= self.floor, goal, constraint - 1.0)
+
+
+def _constrained(maximise: str, floor: float) -> Objective:
+    return _Constrained(maximise, floor)
 
 
 OBJECTIVE_NAMES = ("f1", "f2", "fbeta", "balanced_accuracy", "mcc", "gmean", "cost",
@@ -103,28 +123,45 @@ def confusion_at(y_true: np.ndarray, scores: np.ndarray, thresholds: np.ndarray)
     return tp, fp, len(pos) - tp, len(neg) - fp
 
 
+def _combine(per_fold: list[np.ndarray], feasible: list[np.ndarray] | None) -> np.ndarray:
+    """Mean objective over folds; with a constraint, candidates infeasible in any fold rank below
+    every candidate feasible in all (their mean may be higher: a per-fold penalty averages out)."""
+    mean = np.mean(per_fold, axis=0)
+    if feasible is None:
+        return mean
+    everywhere = np.all(feasible, axis=0)
+    # objective values lie in [-1, 1]: shifting by 3 puts every such candidate below the others
+    return np.where(everywhere, mean, mean - 3.0) if everywhere.any() else mean
+
+
 def tune_threshold(inner: InnerScores, metric: Objective | str,
                    thresholds: int | Sequence[float] = 100) -> tuple[float, float]:
     """Best threshold and its mean objective over inner folds ``[(y_val, score_val), ...]``."""
     fn = objective(metric) if isinstance(metric, str) else metric
+    constrained = fn if isinstance(fn, _Constrained) else None
     if not isinstance(thresholds, int):
         grid = np.asarray(thresholds, dtype=float)
-        mean = np.mean([fn(*confusion_at(y, s, grid)) for y, s in inner], axis=0)
-        best = int(np.argmax(mean))
-        return float(grid[best]), float(mean[best])
-    fold_grids, fold_scores = [], []
-    for y_val, s_val in inner:
-        grid = np.linspace(np.min(s_val), np.max(s_val), thresholds)
-        if np.isclose(grid[0], grid[-1]):
-            raise ValueError("the classifier makes constant predictions on an inner fold; "
-                             "the decision threshold cannot be tuned")
-        fold_grids.append(grid)
-        fold_scores.append(fn(*confusion_at(y_val, s_val, grid)))
-    common = np.linspace(min(g.min() for g in fold_grids), max(g.max() for g in fold_grids),
-                         thresholds)
-    mean = np.mean([np.interp(common, g, s) for g, s in zip(fold_grids, fold_scores)], axis=0)
-    best = int(np.argmax(mean))
-    return float(common[best]), float(mean[best])
+        counts = [confusion_at(y, s, grid) for y, s in inner]
+        per_fold = [fn(*c) for c in counts]
+        feasible = [constrained.feasible(*c) for c in counts] if constrained is not None else None
+    else:
+        fold_grids, fold_scores = [], []
+        for y_val, s_val in inner:
+            fold_grid = np.linspace(np.min(s_val), np.max(s_val), thresholds)
+            if np.isclose(fold_grid[0], fold_grid[-1]):
+                raise ValueError("the classifier makes constant predictions on an inner fold; "
+                                 "the decision threshold cannot be tuned")
+            fold_grids.append(fold_grid)
+            fold_scores.append(fn(*confusion_at(y_val, s_val, fold_grid)))
+        grid = np.linspace(min(g.min() for g in fold_grids), max(g.max() for g in fold_grids),
+                           thresholds)
+        per_fold = [np.interp(grid, g, s) for g, s in zip(fold_grids, fold_scores)]
+        # feasibility is checked exactly at the common candidates, not interpolated
+        feasible = ([constrained.feasible(*confusion_at(y, s, grid)) for y, s in inner]
+                    if constrained is not None else None)
+    combined = _combine(per_fold, feasible)
+    best = int(np.argmax(combined))
+    return float(grid[best]), float(np.mean(per_fold, axis=0)[best])
 
 
 @dataclass(frozen=True)
@@ -147,7 +184,8 @@ class ThresholdStrategy:
     """What a threshold strategy needs and how it decides.
 
     ``inner`` names the inner split it needs: ("cv", k) or ("holdout", test_fraction), or None.
-    ``decide(inner_scores, y_train, n_classes)`` returns the Decision.
+    ``decide(inner_scores, fit_prior, n_classes)`` returns the Decision; ``fit_prior`` is the class
+    distribution the model was fitted on (``class_weights.effective_prior``).
     """
 
     binary_only: bool
@@ -156,17 +194,19 @@ class ThresholdStrategy:
 
 
 def _default(params: dict[str, Any], **_: Any) -> ThresholdStrategy:
-    return ThresholdStrategy(False, None, lambda inner, y, k: Decision(0.5 if k == 2 else None))
+    return ThresholdStrategy(False, None, lambda inner, prior, k: Decision(0.5 if k == 2 else None))
 
 
 def _fixed(params: dict[str, Any], **_: Any) -> ThresholdStrategy:
     t = float(params.get("threshold", 0.5))
-    return ThresholdStrategy(True, None, lambda inner, y, k: Decision(t))
+    return ThresholdStrategy(True, None, lambda inner, prior, k: Decision(t))
 
 
 def _prior(params: dict[str, Any], **_: Any) -> ThresholdStrategy:
-    def decide(inner: InnerScores | None, y_train: np.ndarray, k: int) -> Decision:
-        prior = np.bincount(y_train, minlength=k) / len(y_train)
+    def decide(inner: InnerScores | None, fit_prior: np.ndarray, k: int) -> Decision:
+        # the model's probabilities reflect the distribution it was fitted on (after resampling
+        # and weighting), so that distribution -- not the raw prevalence -- is the neutral point
+        prior = np.asarray(fit_prior, dtype=float)
         if k == 2:
             return Decision(float(prior[1]))
         return Decision(class_weights=1.0 / np.maximum(prior, 1e-12))
@@ -183,11 +223,29 @@ HOLDOUT_DEFAULTS: dict[str, Any] = {**{k: v for k, v in TUNED_DEFAULTS.items()
                                     "thresholds": [round(0.05 * i, 2) for i in range(1, 11)]}
 
 
+_OBJECTIVE_PARAMS = {"fbeta": ("beta",), "cost": ("fp_cost", "fn_cost"),
+                     "recall_at_precision": ("min_precision",),
+                     "precision_at_recall": ("min_recall",)}
+_ALWAYS = {"default": (), "prior": (), "fixed": ("threshold",),
+           "tuned": ("objective", "cv", "thresholds"),
+           "holdout": ("objective", "test_size", "thresholds")}
+
+
+def applicable_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The given parameters of strategy ``name`` that affect it (e.g. no fn_cost for objective f1)."""
+    if name not in _ALWAYS:  # a plugin strategy: every parameter counts
+        return dict(params)
+    keep = set(_ALWAYS[name])
+    if name in ("tuned", "holdout"):
+        keep |= set(_OBJECTIVE_PARAMS.get(params.get("objective", TUNED_DEFAULTS["objective"]), ()))
+    return {k: v for k, v in params.items() if k in keep}
+
+
 def _searched(p: dict[str, Any], inner_key: tuple[str, Any]) -> ThresholdStrategy:
     """A binary strategy choosing the threshold by ``tune_threshold`` on the inner split."""
     fn = objective(p["objective"], p)
     return ThresholdStrategy(True, inner_key,
-                             lambda inner, y, k: Decision(tune_threshold(inner or [], fn,
+                             lambda inner, prior, k: Decision(tune_threshold(inner or [], fn,
                                                                          p["thresholds"])[0]))
 
 
@@ -260,7 +318,8 @@ register(Component("threshold", "fixed", "Positive when the score >= `threshold`
                    check_fn=_check_fixed))
 register(Component(
     "threshold", "prior",
-    "Threshold at the training fold's positive prevalence; multiclass: argmax of p_k / prior_k.",
+    "Threshold at the positive share of the data the model was fitted on (class counts after "
+    "resampling times class weights); multiclass: argmax of p_k / prior_k.",
     _prior))
 register(Component(
     "threshold", "tuned",

@@ -2,6 +2,9 @@
 
 Searched strategies (``tuned``, ``holdout``) get the model refitted on each inner split of the training
 fold (``InnerScores``, computed once per (model, inner split) and shared by every strategy using it).
+As scikit-learn's TunedThresholdClassifierCV does, the search runs on ``predict_proba`` when the model
+has it and on the raw ``decision_function`` otherwise (SVMs): the chosen threshold is then applied to
+the raw decision values and recorded on the stored score scale (``sigmoid(threshold)``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import numpy as np
 
 from climb_cli.components import get
 from climb_cli.config import Choice
-from climb_cli.engine.fit import ModelSpec, predict_scores
+from climb_cli.engine.fit import ModelSpec, positive_scores
 from climb_cli.engine.prepare import InnerData
 from climb_cli.engine.rows import SkipJob
 from climb_cli.engine.split import InnerKey
@@ -29,33 +32,44 @@ class InnerScores:
     model: ModelSpec
     inner: InnerData
     n_classes: int
-    _cache: dict[InnerKey, tuple[list[tuple[np.ndarray, np.ndarray]], float]] = field(
+    _cache: dict[InnerKey, tuple[list[tuple[np.ndarray, np.ndarray]], float, bool]] = field(
         default_factory=dict)
 
-    def get(self, key: InnerKey) -> tuple[list[tuple[np.ndarray, np.ndarray]], float]:
-        """[(y_val, positive scores), ...] for the inner split ``key``, and the seconds it took."""
+    def get(self, key: InnerKey) -> tuple[list[tuple[np.ndarray, np.ndarray]], float, bool]:
+        """[(y_val, positive scores), ...] for the inner split ``key``, the seconds it took, and
+        whether the scores are raw decision values."""
         if key not in self._cache:
             start = time.perf_counter()
-            out = []
+            out, raw = [], False
             for Xi, yi, yi_before, Xv, yv in self.inner.get(key):
                 fitted = self.model.fit(Xi, yi, yi_before)
-                out.append((yv, predict_scores(fitted.estimator, Xv, self.n_classes)[:, 1]))
-            self._cache[key] = (out, time.perf_counter() - start)
+                scores, raw = positive_scores(fitted.estimator, Xv, self.n_classes)
+                out.append((yv, scores))
+            self._cache[key] = (out, time.perf_counter() - start, raw)
         return self._cache[key]
 
 
-def decide_labels(threshold: Choice, proba: np.ndarray, y_train: np.ndarray, n_classes: int,
-                  dataset: str, inner: InnerScores) -> tuple[np.ndarray, float | None, float]:
+def decide_labels(threshold: Choice, proba: np.ndarray, fit_prior: np.ndarray, n_classes: int,
+                  dataset: str, inner: InnerScores, raw_test: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, float | None, float]:
     """Labels for the test fold, the threshold applied (None on multiclass) and the seconds the
-    model's inner fits took (0 when the strategy needs none)."""
+    model's inner fits took (0 when the strategy needs none).
+
+    ``fit_prior`` is the class distribution the model was fitted on (after resampling and
+    weighting); ``raw_test`` the test fold's raw decision values of a model without
+    ``predict_proba``."""
+    from scipy.special import expit
+
     strategy = get("threshold", threshold.name).build(threshold.params_dict)
     if strategy.binary_only and n_classes != 2:
         raise SkipJob(f"threshold '{threshold.name}' is binary-only; dataset '{dataset}' has "
                       f"{n_classes} classes")
-    scores: Any = None
-    inner_time = 0.0
-    if strategy.inner is not None:
-        scores, inner_time = inner.get(strategy.inner)
-    decision = strategy.decide(scores, y_train, n_classes)
-    y_pred = decision.apply(proba)
-    return y_pred, (decision.threshold if n_classes == 2 else None), inner_time
+    if strategy.inner is None:
+        decision = strategy.decide(None, fit_prior, n_classes)
+        return decision.apply(proba), (decision.threshold if n_classes == 2 else None), 0.0
+    scores, inner_time, raw = inner.get(strategy.inner)
+    decision = strategy.decide(scores, fit_prior, n_classes)
+    if raw and raw_test is not None:
+        t = float(decision.threshold)  # in decision-function units, as the search ran
+        return (raw_test >= t).astype(np.int64), float(expit(t)), inner_time
+    return decision.apply(proba), decision.threshold, inner_time

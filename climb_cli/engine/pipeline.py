@@ -18,7 +18,8 @@ import numpy as np
 
 from climb_cli.datasets.loaders import Dataset, load_cached
 from climb_cli.engine.decide import InnerScores, decide_labels
-from climb_cli.engine.fit import ModelSpec, predict_scores
+from climb_cli.components.class_weights import effective_prior
+from climb_cli.engine.fit import ModelSpec, positive_scores, predict_scores
 from climb_cli.engine.plan import Group
 from climb_cli.engine.prepare import InnerData, prepare_fold
 from climb_cli.engine.rows import (Emit, PredictionCollector, RunContext, SkipJob, base_row,
@@ -116,7 +117,11 @@ def run_model(jobs: list[JobSpec], fold: FoldData, ctx: RunContext,
         fit_time = time.perf_counter() - start
         start = time.perf_counter()
         proba = predict_scores(fitted.estimator, fold.X_test, ds.n_classes)
+        raw_test = (positive_scores(fitted.estimator, fold.X_test, ds.n_classes)[0]
+                    if ds.is_binary else None)
         predict_time = time.perf_counter() - start
+        # what the model was fitted on: class counts after resampling, times the class weights
+        fit_prior = effective_prior(fitted.y_fit, fitted.weights, ds.n_classes)
     except SkipJob as exc:
         return [finish(new_row(job), "skipped", str(exc)) for job in jobs]
     except Exception as exc:  # noqa: BLE001
@@ -128,8 +133,8 @@ def run_model(jobs: list[JobSpec], fold: FoldData, ctx: RunContext,
         row = new_row(job)
         row.update(fit_time_s=fit_time, predict_time_s=predict_time)
         try:
-            y_pred, threshold, inner_time = decide_labels(job.threshold, proba, fold.y_train,
-                                                          ds.n_classes, ds.name, inner)
+            y_pred, threshold, inner_time = decide_labels(job.threshold, proba, fit_prior,
+                                                          ds.n_classes, ds.name, inner, raw_test)
             row["fit_time_s"] = fit_time + inner_time
             row["threshold_value"] = threshold
             row.update(score(ctx.metrics, fold.y_test, y_pred, proba, ds.n_classes))

@@ -45,6 +45,12 @@ class Group:
                 "resamplings": 1 + sum(n_parts(k) for k in inner)}
 
 
+def weight(group: Group) -> float:
+    """Planned work of a group for progress estimates: (fits + resamplings) x training rows."""
+    work = group.work()
+    return float((work["fits"] + work["resamplings"]) * max(group.dataset.rows or 1000, 1))
+
+
 def plan(experiment: Experiment, jobs: list[JobSpec], share: bool = True) -> list[Group]:
     """Groups of ``jobs``, largest datasets first (long tasks start early; workers reuse data).
 

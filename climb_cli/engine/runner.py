@@ -12,7 +12,7 @@ from typing import Any
 
 from climb_cli import store
 from climb_cli.config import ExperimentConfig, load_config
-from climb_cli.engine.plan import Group, plan, summarize
+from climb_cli.engine.plan import Group, plan, summarize, weight
 from climb_cli.errors import BenchError
 from climb_cli.grid import Experiment, resolve_experiment
 
@@ -34,6 +34,9 @@ class RunSummary:
     n_predictions: int = 0
     compute_s: float = 0.0
     n_workers: int = 1
+    kept_failed: int = 0   # failed jobs of earlier runs kept as they are (not --retry-failed)
+    rescored: int = 0      # done jobs whose new metrics were computed from stored predictions
+    stale: int = 0         # (dry run) done jobs lacking a configured metric
 
     @property
     def n_failed(self) -> int:
@@ -41,7 +44,9 @@ class RunSummary:
         return sum(self.status_counts.get(s, 0) for s in store.FAILED_STATUSES)
 
 
-ProgressFn = Callable[[int, list[dict[str, Any]]], None]
+# (jobs finished now, their rows, their share of the planned work)
+ProgressFn = Callable[[int, list[dict[str, Any]], float], None]
+StartFn = Callable[[int, float], None]  # (pending jobs, total planned work)
 
 
 def prepare(config_path: Path) -> Experiment:
@@ -107,6 +112,18 @@ def _execute_dask(groups: list[Group], ctx: Any, n_jobs: int,
             cluster.close()
 
 
+def with_overrides(config: ExperimentConfig, **values: Any) -> ExperimentConfig:
+    """The config with command-line values merged over it (None = keep the config's), validated
+    like the file itself: the one place where flags meet the config."""
+    from climb_cli.config import parse_config
+
+    update = {k: v for k, v in values.items() if v is not None}
+    if not update:
+        return config
+    return parse_config({**config.model_dump(mode="json", exclude_unset=True), **update},
+                        "command line")
+
+
 def run_experiment(
     experiment: Experiment,
     output: Path,
@@ -122,53 +139,80 @@ def run_experiment(
     backend: str = "loky",
     scheduler: str | None = None,
     share: bool = True,
-    on_start: Callable[[int], None] | None = None,
+    on_start: StartFn | None = None,
     on_rows: ProgressFn | None = None,
 ) -> RunSummary:
-    """Run every pending job of ``experiment`` into ``output``; see the store for the layout."""
+    """Run every pending job of ``experiment`` into ``output``; see the store for the layout.
+
+    ``n_jobs``, ``save_predictions``, ``timeout_s`` and ``memory_mb`` override the config's values
+    when given (``with_overrides``)."""
     if backend not in BACKENDS:
         raise BenchError(f"unknown backend '{backend}'. Available backends are: "
                          f"{', '.join(BACKENDS)}.")
-    config: ExperimentConfig = experiment.config
+    config = with_overrides(experiment.config, n_jobs=n_jobs, save_predictions=save_predictions,
+                            timeout_s=timeout_s, memory_mb=memory_mb)
     jobs = experiment.jobs()
     if dry_run:
         return _plan_only(experiment, jobs, output, resume, retry_failed, share)
     with store.RunLock(output):
-        return _run_locked(experiment, jobs, output, config, n_jobs=n_jobs, resume=resume,
-                           retry_failed=retry_failed, save_predictions=save_predictions,
-                           openml=openml, timeout_s=timeout_s, memory_mb=memory_mb,
-                           backend=backend, scheduler=scheduler, share=share,
-                           on_start=on_start, on_rows=on_rows)
+        return _run_locked(experiment, jobs, output, config, resume=resume,
+                           retry_failed=retry_failed, openml=openml, backend=backend,
+                           scheduler=scheduler, share=share, on_start=on_start, on_rows=on_rows)
 
 
-def _pending(jobs: list[Any], output: Path, resume: bool, retry_failed: bool) -> tuple[dict, list]:
+@dataclass
+class _Todo:
+    """What a run finds in its output directory: done jobs, jobs to run, done jobs that lack a
+    configured metric (``stale``), failed jobs kept (not retried)."""
+
+    already: dict[str, str]
+    pending: list[Any]
+    stale: set[str]
+    kept_failed: int
+
+
+def _todo(jobs: list[Any], output: Path, resume: bool, retry_failed: bool,
+          metrics: list[str]) -> _Todo:
     # --no-resume recomputes everything; new rows supersede old ones (parts are never deleted)
-    done = store.finished_jobs(output, retry_failed) if resume and output.exists() else {}
+    done = store.finished_jobs(output) if resume and output.exists() else {}
     job_ids = {j.job_id for j in jobs}
     already = {jid: s for jid, s in done.items() if jid in job_ids}
-    return already, [j for j in jobs if j.job_id not in already]
+    failed = {jid for jid, s in already.items() if s in store.FAILED_STATUSES}
+    if retry_failed:
+        already = {jid: s for jid, s in already.items() if jid not in failed}
+    stale = set(store.jobs_missing_metrics(output, metrics)) & set(already) if already else set()
+    return _Todo(already, [j for j in jobs if j.job_id not in already], stale,
+                 0 if retry_failed else len(failed))
 
 
 def _plan_only(experiment: Experiment, jobs: list[Any], output: Path, resume: bool,
                retry_failed: bool, share: bool) -> RunSummary:
-    already, pending = _pending(jobs, output, resume, retry_failed)
-    groups = plan(experiment, pending, share=share)
-    return RunSummary(output, len(jobs), len(already), plan=summarize(groups), dry_run=True)
+    todo = _todo(jobs, output, resume, retry_failed, experiment.config.metrics)
+    groups = plan(experiment, todo.pending, share=share)
+    return RunSummary(output, len(jobs), len(todo.already), plan=summarize(groups), dry_run=True,
+                      kept_failed=todo.kept_failed, stale=len(todo.stale))
 
 
 def _run_locked(experiment: Experiment, jobs: list[Any], output: Path, config: ExperimentConfig,
-                *, n_jobs: int | None, resume: bool, retry_failed: bool,
-                save_predictions: bool | None, openml: Any, timeout_s: float | None,
-                memory_mb: float | None, backend: str, scheduler: str | None, share: bool,
-                on_start: Callable[[int], None] | None, on_rows: ProgressFn | None) -> RunSummary:
+                *, resume: bool, retry_failed: bool, openml: Any, backend: str,
+                scheduler: str | None, share: bool, on_start: StartFn | None,
+                on_rows: ProgressFn | None) -> RunSummary:
     from climb_cli.datasets.openml_source import OpenMLOptions
+    from climb_cli.engine.rescore import rescore
     from climb_cli.engine.rows import RunContext
 
     store.remove_stale_temp_files(output)
-    already, pending = _pending(jobs, output, resume, retry_failed)
+    todo = _todo(jobs, output, resume, retry_failed, config.metrics)
+    sink = store.Sink(output, config.metrics, config.save_predictions)
+    # a metric added after jobs ran: computed from stored predictions, else those jobs run again
+    rescored = rescore(output, todo.stale, config.metrics, sink)
+    rerun = todo.stale - rescored
+    already = {j: s for j, s in todo.already.items() if j not in rerun}
+    pending = [j for j in jobs if j.job_id not in already]
     groups = plan(experiment, pending, share=share)
-    summary = RunSummary(output, len(jobs), len(already), plan=summarize(groups))
-    workers = effective_n_jobs(n_jobs if n_jobs is not None else config.n_jobs)
+    summary = RunSummary(output, len(jobs), len(already) - len(rescored), plan=summarize(groups),
+                         kept_failed=todo.kept_failed, rescored=len(rescored))
+    workers = effective_n_jobs(config.n_jobs)
     summary.n_workers = workers
     resolved = {"config": config.model_dump(mode="json"),
                 "datasets": {n: s.model_dump(mode="json", exclude_none=True)
@@ -177,23 +221,24 @@ def _run_locked(experiment: Experiment, jobs: list[Any], output: Path, config: E
                          started_at=store.now_iso(), finished_at=None, n_workers=workers,
                          backend=backend, **resolved,
                          jobs={"total": len(jobs), "pending": len(pending)})
-    keep_predictions = config.save_predictions if save_predictions is None else save_predictions
     ctx = RunContext(seed=config.seed, n_splits=config.cv.n_splits,
                      preprocessing=config.preprocessing.model_dump(),
                      metrics=tuple(config.metrics),
                      limit_threads=workers > 1 or backend == "dask",
-                     save_predictions=keep_predictions,
+                     save_predictions=config.save_predictions,
                      openml=openml or OpenMLOptions.from_env(),
                      allow_fewer_splits=config.cv.allow_fewer_splits,
-                     isolate=config.isolate,
-                     timeout_s=config.timeout_s if timeout_s is None else timeout_s,
-                     memory_mb=config.memory_mb if memory_mb is None else memory_mb)
-    sink = store.Sink(output, config.metrics, keep_predictions)
+                     isolate=config.isolate, timeout_s=config.timeout_s,
+                     memory_mb=config.memory_mb)
     log = store.RunLog(output)
     log.line(f"start {config.name}: {len(jobs)} jobs, {len(already)} done, {len(pending)} pending,"
-             f" {len(groups)} groups, backend={backend}, workers={workers}")
+             f" {len(rescored)} rescored from predictions, {len(groups)} groups, "
+             f"backend={backend}, workers={workers}")
+    # progress is weighted by planned work (groups run largest first, so counting jobs would
+    # make the first estimates far too optimistic)
+    job_work = {j.job_id: weight(g) / len(g.jobs) for g in groups for j in g.jobs}
     if on_start:
-        on_start(len(pending))
+        on_start(len(pending), sum(job_work.values()))
     t0 = time.perf_counter()
     try:
         for result in _execute(groups, ctx, workers, backend, scheduler):
@@ -202,7 +247,8 @@ def _run_locked(experiment: Experiment, jobs: list[Any], output: Path, config: E
             log.rows(result.rows)
             summary.executed += len(result.rows)
             if on_rows:
-                on_rows(len(result.rows), result.rows)
+                on_rows(len(result.rows), result.rows,
+                        sum(job_work.get(r["job_id"], 0.0) for r in result.rows))
     finally:
         # whatever happens (Ctrl-C included), rows already computed reach the disk
         sink.flush()
@@ -211,12 +257,12 @@ def _run_locked(experiment: Experiment, jobs: list[Any], output: Path, config: E
         log.close()
     df = store.consolidate(output, [j.job_id for j in jobs], config.metrics)
     summary.status_counts = Counter(df["status"])
-    if keep_predictions:
+    if config.save_predictions:
         summary.n_predictions = store.consolidate_predictions(output, df)
     store.write_manifest(output, status="complete", finished_at=store.now_iso(),
                          elapsed_s=round(summary.elapsed_s, 3),
                          compute_s=round(summary.compute_s, 3),
                          jobs={"total": len(jobs), "pending_at_start": len(pending),
-                               "executed": summary.executed,
+                               "executed": summary.executed, "rescored": len(rescored),
                                **{s: int(summary.status_counts.get(s, 0)) for s in store.STATUSES}})
     return summary
