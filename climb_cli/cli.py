@@ -115,35 +115,18 @@ def _echo_out(text: str, out: Path | None) -> None:
 
 
 def _rich_table(df: Any, title: str | None = None) -> str:
+    """A table fitted to the terminal; cells are text, never markup (`[k=5]` stays)."""
     import io
-
-    from rich.console import Console
-    from rich.table import Table
-
-    from rich.markup import escape
-
-    # every cell and title comes from data or labels: `[k_neighbors=5]` is text, not markup
-    table = Table(title=escape(title) if title else None)
-    for col in df.columns:
-        table.add_column(escape(str(col)), overflow="fold")
-    for rec in df.itertuples(index=False):
-        table.add_row(*[escape(_cell(v)) for v in rec])
-    buf = io.StringIO()
-    Console(file=buf, width=_width(), force_terminal=False).print(table)
-    return buf.getvalue()
-
-
-def _width() -> int:
-    """The terminal's width ($COLUMNS when set; 100 when not a terminal)."""
     import shutil
 
-    return shutil.get_terminal_size((100, 24)).columns
+    from rich.console import Console
 
+    from climb_cli.report.render import rich_table
 
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return "" if value != value else f"{value:.4f}"
-    return str(value)
+    buf = io.StringIO()
+    width = shutil.get_terminal_size((100, 24)).columns
+    Console(file=buf, width=width, force_terminal=False).print(rich_table(df, title or ""))
+    return buf.getvalue()
 
 
 @app.command()
@@ -313,28 +296,16 @@ def report(
     rope: Annotated[float | None, typer.Option(
         "--rope", min=0.0, help="Add a Bayesian signed-rank test with this region of practical "
                                 "equivalence.")] = None,
+    top: Annotated[int | None, typer.Option(
+        "--top", help="Methods shown per table [table: 20; other formats: all].")] = None,
+    wide: Annotated[bool, typer.Option(
+        "--wide", help="Table format: every column, and the datasets x methods table.")] = False,
 ) -> None:
     """Leaderboards, statistical tests, marginal views and (html) plots of one or more runs."""
-    if fmt is ReportFormat.table:
-        from climb_cli.report.data import load_runs
-        from climb_cli.report.leaderboard import leaderboards, metric_direction
-        from climb_cli.report.views import by_factor
-
-        results, _ = load_runs(run_dirs)
-        boards = leaderboards(results, metric or None, baseline)
-        parts = [_rich_table(b, f"{m} ({'higher' if metric_direction(m) else 'lower'} is better)")
-                 for m, b in boards.items()]
-        if group_by:
-            from climb_cli.report.build import check_group_by
-
-            check_group_by(group_by)
-            parts += [_rich_table(by_factor(results, m, group_by), f"{m} by {group_by}")
-                      for m in boards]
-        _echo_out("\n".join(parts), out)
-        return
     from climb_cli.report.build import build_report
 
-    text = build_report(run_dirs, metric or None, fmt.value, out, baseline, group_by, alpha, rope)
+    text = build_report(run_dirs, metric or None, fmt.value, out, baseline, group_by, alpha, rope,
+                        top=top, wide=wide)
     if text is None:
         target = out or run_dirs[0] / "report" / "report.html"
         typer.echo(f"wrote {target} (figures in {target.parent / 'plots'})")

@@ -15,8 +15,15 @@ _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2em;color:#222;max-width:1400px}
 h1{font-size:1.6em}h2{font-size:1.3em;margin-top:2em;border-bottom:1px solid #ccc}h3{font-size:1.1em}
 table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:0.85em}
-th,td{border:1px solid #ddd;padding:3px 7px;text-align:right}
-th{background:#f3f3f3;cursor:pointer;user-select:none}
+th,td{border:1px solid #ddd;padding:3px 7px;text-align:right;vertical-align:top}
+td.text{min-width:8em;max-width:40em}
+th{background:#f3f3f3;cursor:pointer;user-select:none;white-space:nowrap}
+th::after{content:" \\21C5";color:#aaa;font-size:0.8em}
+th[data-order=asc]::after{content:" \\25B2";color:#333}
+th[data-order=desc]::after{content:" \\25BC";color:#333}
+nav{position:sticky;top:0;background:#fff;border-bottom:1px solid #ccc;padding:0.4em 0;z-index:1}
+nav a{margin-right:1em}
+.incomplete{background:#fff3cd;border:1px solid #e0c060;padding:0.5em}
 td:first-child,th:first-child,td.text{text-align:left}
 td.best{font-weight:bold;background:#e6f4e6}
 img{max-width:100%;border:1px solid #eee;margin:0.5em 0}
@@ -37,7 +44,10 @@ document.querySelectorAll('table.sortable').forEach(function(table){
         return asc ? r : -r;
       });
       rows.forEach(function(r){ body.appendChild(r); });
+      table.querySelectorAll('th').forEach(function(o){ o.removeAttribute('data-order');
+        o.removeAttribute('aria-sort'); });
       th.setAttribute('data-order', asc ? 'asc' : 'desc');
+      th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
     });
   });
 });
@@ -65,7 +75,7 @@ def table(df: pd.DataFrame, best: pd.DataFrame | None = None, index: bool = Fals
     """A sortable HTML table; ``best`` marks cells in bold."""
     if index:
         df = df.reset_index()
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    head = "".join(f'<th title="click to sort">{html.escape(str(c))}</th>' for c in df.columns)
     body = []
     for i, rec in enumerate(df.itertuples(index=False)):
         cells = []
@@ -84,12 +94,21 @@ def image(path: Path, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
-def page(title: str, sections: list[tuple[str, str]]) -> str:
-    """The whole document; section titles are escaped, bodies are already-safe HTML."""
-    parts = [f"<h2>{html.escape(t)}</h2>\n{b}" for t, b in sections]
+def page(title: str, sections: list[tuple[str, str]], notes: list[str] | None = None) -> str:
+    """The whole document with a navigation bar; titles and notes are escaped, bodies are
+    already-safe HTML."""
+    nav = "".join(f'<a href="#s{i}">{html.escape(t)}</a>' for i, (t, _) in enumerate(sections))
+    warn = "".join(f'<p class="incomplete">{html.escape(n)}</p>' for n in notes or [])
+    parts = [f'<h2 id="s{i}">{html.escape(t)}</h2>\n{b}' for i, (t, b) in enumerate(sections)]
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
-            f"<h1>{html.escape(title)}</h1>{''.join(parts)}<script>{_SCRIPT}</script></body></html>")
+            f"<h1>{html.escape(title)}</h1>{warn}<nav>{nav}</nav>{''.join(parts)}"
+            f"<script>{_SCRIPT}</script></body></html>")
+
+
+def escape(s: str) -> str:
+    """HTML-escaped text."""
+    return html.escape(s)
 
 
 def text(s: str) -> str:

@@ -29,48 +29,66 @@ def _save(fig, out_dir: Path, name: str) -> list[Path]:  # type: ignore[no-untyp
     return paths
 
 
-def _top(scores: pd.DataFrame, metric: str, n: int) -> list[str]:
-    ranks = rank_matrix(scores, metric_direction(metric)).mean(axis=0).sort_values(kind="stable")
-    return list(ranks.index[:n])
+def _safe(label: object) -> str:
+    """A label matplotlib prints as is (``$`` would start mathtext)."""
+    return str(label).replace("$", r"\$")
 
 
-def cd_diagram(scores: pd.DataFrame, metric: str, out_dir: Path, max_methods: int = 20,
+def _top(scores: pd.DataFrame, metric: str, n: int, failed: pd.DataFrame | None = None
+         ) -> list[str]:
+    ranks = rank_matrix(scores, metric_direction(metric), failed).mean(axis=0)
+    return list(ranks.sort_values(kind="stable", na_position="last").index[:n])
+
+
+def cd_diagram(scores: pd.DataFrame, metric: str, out_dir: Path, test: dict | None = None,
+               failed: pd.DataFrame | None = None, max_methods: int = 20,
                alpha: float = 0.05) -> list[Path]:
-    """Critical-difference diagram of mean ranks (scikit-posthocs), Nemenyi CD in the title."""
+    """Critical-difference diagram of the test ranks (scikit-posthocs) with the report's Nemenyi
+    CD; the top ``max_methods`` are drawn, the CD and p-values are those of the full test."""
     import scikit_posthocs as sp
 
-    from climb_cli.report.stats import complete_block, nemenyi_cd, nemenyi_pvalues
+    from climb_cli.report.stats import friedman, nemenyi_cd, nemenyi_pvalues
 
     plt = _plt()
-    block = complete_block(scores[_top(scores, metric, max_methods)])
     greater = metric_direction(metric)
-    fig, ax = plt.subplots(figsize=(10, 2.5 + 0.25 * block.shape[1]))
-    if block.shape[1] >= 3 and len(block) >= 2:
-        ranks = rank_matrix(block, greater).mean(axis=0)
-        sp.critical_difference_diagram(ranks, nemenyi_pvalues(block, greater), ax=ax,
+    f = (test or {}).get("friedman") or friedman(scores, failed, greater)
+    ranks = pd.Series(f["mean_ranks"], dtype=float)
+    shown = list(ranks.index[:max_methods])
+    fig, ax = plt.subplots(figsize=(10, 2.5 + 0.25 * len(shown)))
+    if f["p_value"] is not None:
+        cd = (test or {}).get("nemenyi_cd") or nemenyi_cd(f["n_methods"], f["n_datasets"], alpha)
+        p = nemenyi_pvalues(scores, greater, failed).loc[shown, shown]
+        sp.critical_difference_diagram(ranks[shown].rename(index=_safe),
+                                       p.rename(index=_safe, columns=_safe), ax=ax,
                                        alpha=alpha, label_fmt_left="{label} ({rank:.2f})  ",
                                        label_fmt_right="  ({rank:.2f}) {label}",
                                        text_h_margin=0.3)
-        cd = nemenyi_cd(block.shape[1], len(block), alpha)
-        ax.set_title(f"Mean ranks by {metric} over {len(block)} datasets (1 = best); Nemenyi "
-                     f"CD = {cd:.2f} at alpha={alpha}; bars join methods not significantly different")
+        part = (f"top {len(shown)} of {f['n_methods']} methods shown; " if len(shown) < len(ranks)
+                else "")
+        ax.set_title(f"Mean test ranks by {metric} over {f['n_datasets']} datasets (1 = best); "
+                     f"{part}Nemenyi CD = {cd:.2f} (k={f['n_methods']}) at alpha={alpha}\n"
+                     "bars join methods not significantly different", fontsize=9)
     else:
-        ax.text(0.5, 0.5, "needs at least 3 methods and 2 datasets with complete results",
-                ha="center", va="center")
+        ax.text(0.5, 0.5, f"No critical-difference diagram: {f['note']}", ha="center",
+                va="center", wrap=True)
         ax.set_axis_off()
         ax.set_title(f"Critical-difference diagram ({metric})")
     return _save(fig, out_dir, f"cd_{metric}")
 
 
-def rank_heatmap(scores: pd.DataFrame, metric: str, out_dir: Path, max_methods: int = 30) -> list[Path]:
+def rank_heatmap(results: pd.DataFrame, scores: pd.DataFrame, metric: str, out_dir: Path,
+                 max_methods: int = 30) -> list[Path]:
     """Heatmap of ranks, datasets x methods (best methods first)."""
     plt = _plt()
-    cols = _top(scores, metric, max_methods)
-    ranks = rank_matrix(scores, metric_direction(metric))[cols]
+    from climb_cli.report.data import cell_matrix
+
+    failed = cell_matrix(results, metric)[1]
+    cols = _top(scores, metric, max_methods, failed)
+    ranks = rank_matrix(scores, metric_direction(metric), failed)[cols]
     fig, ax = plt.subplots(figsize=(2 + 0.45 * len(cols), 1.5 + 0.35 * len(ranks)))
     im = ax.imshow(ranks.to_numpy(), cmap="viridis_r", aspect="auto")
-    ax.set_xticks(range(len(cols)), cols, rotation=60, ha="right", fontsize=8)
-    ax.set_yticks(range(len(ranks)), ranks.index, fontsize=8)
+    ax.set_xticks(range(len(cols)), [_safe(c) for c in cols], rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(ranks)), [_safe(d) for d in ranks.index], fontsize=8)
     ax.set_xlabel("method (best mean rank first)")
     ax.set_ylabel("dataset")
     ax.set_title(f"Rank per dataset by {metric} (1 = best)")
@@ -81,14 +99,14 @@ def rank_heatmap(scores: pd.DataFrame, metric: str, out_dir: Path, max_methods: 
 def score_distribution(results: pd.DataFrame, metric: str, out_dir: Path,
                        max_methods: int = 20) -> list[Path]:
     """Distribution over datasets of per-dataset fold means, per method (box plot)."""
-    from climb_cli.report.data import score_matrix
+    from climb_cli.report.data import cell_matrix
 
     plt = _plt()
-    scores = score_matrix(results, metric)
-    cols = _top(scores, metric, max_methods)
+    scores, failed = cell_matrix(results, metric)
+    cols = _top(scores, metric, max_methods, failed)
     fig, ax = plt.subplots(figsize=(10, 1.5 + 0.35 * len(cols)))
     data = [scores[c].dropna().to_numpy() for c in cols]
-    ax.boxplot(data, vert=False, tick_labels=cols)
+    ax.boxplot(data, orientation="horizontal", tick_labels=[_safe(c) for c in cols])
     ax.invert_yaxis()
     ax.tick_params(axis="y", labelsize=8)
     ax.set_xlabel(f"{metric} (per-dataset mean over folds)")
@@ -99,29 +117,33 @@ def score_distribution(results: pd.DataFrame, metric: str, out_dir: Path,
 def score_vs_imbalance(results: pd.DataFrame, metric: str, irs: pd.Series, out_dir: Path,
                        max_methods: int = 6) -> list[Path]:
     """Per-dataset score against the dataset's imbalance ratio (log scale) for the top methods."""
-    from climb_cli.report.data import score_matrix
+    from climb_cli.report.data import cell_matrix
 
     plt = _plt()
-    scores = score_matrix(results, metric)
+    scores, failed = cell_matrix(results, metric)
     fig, ax = plt.subplots(figsize=(8, 5))
     known = irs.dropna()
-    for method in _top(scores, metric, max_methods):
+    for method in _top(scores, metric, max_methods, failed):
         s = scores.loc[known.index, method]
-        ax.plot(known.to_numpy(), s.to_numpy(), "o", alpha=0.75, label=method)
+        ax.plot(known.to_numpy(), s.to_numpy(), "o", alpha=0.75, label=_safe(method))
     ax.set_xscale("log")
     ax.set_xlabel("imbalance ratio (majority / minority, log scale)")
     ax.set_ylabel(metric)
     ax.set_title(f"{metric} vs imbalance ratio ({len(known)} datasets)")
     if len(known):
-        ax.legend(fontsize=7, loc="best")
+        # outside the axes, so the legend never covers points
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     return _save(fig, out_dir, f"vs_imbalance_{metric}")
 
 
-def all_plots(results: pd.DataFrame, metric: str, irs: pd.Series, out_dir: Path) -> list[Path]:
-    """Every figure for one metric."""
-    from climb_cli.report.data import score_matrix
+def all_plots(results: pd.DataFrame, metric: str, irs: pd.Series, out_dir: Path,
+              test: dict | None = None) -> list[Path]:
+    """Every figure for one metric (``test``: the report's statistics, so the CD is the same)."""
+    from climb_cli.report.data import cell_matrix
 
-    scores = score_matrix(results, metric)
-    return [*cd_diagram(scores, metric, out_dir), *rank_heatmap(scores, metric, out_dir),
+    scores, failed = cell_matrix(results, metric)
+    alpha = (test or {}).get("alpha", 0.05)
+    return [*cd_diagram(scores, metric, out_dir, test, failed, alpha=alpha),
+            *rank_heatmap(results, scores, metric, out_dir),
             *score_distribution(results, metric, out_dir),
             *score_vs_imbalance(results, metric, irs, out_dir)]
