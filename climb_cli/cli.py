@@ -454,6 +454,22 @@ def datasets_fetch(
         raise typer.Exit(1)
 
 
+@datasets_app.command("import-cache")
+@handle_errors
+def datasets_import_cache(
+    path: Annotated[Path, typer.Argument(help="An openml cache tree (e.g. a copy of "
+                                               "org/openml/www/datasets).")],
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help=CACHE_HELP)] = None,
+) -> None:
+    """Copy OpenML datasets from a cache tree into bench's cache (the source is only read)."""
+    from climb_cli.datasets.openml_source import import_cache
+
+    options = _openml_options(False, cache_dir)
+    ids = import_cache(path, options)
+    typer.echo(f"imported {len(ids)} OpenML datasets into {options.root / 'openml'}: "
+               f"{', '.join(map(str, ids))}")
+
+
 def _bar(total: int, label: str, quiet: bool) -> Any:
     if quiet or total == 0:
         return None

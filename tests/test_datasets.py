@@ -148,14 +148,41 @@ def test_selection_by_tags_and_facts() -> None:
 
 
 def test_catalog_has_the_73_climb_datasets() -> None:
+    from climb_cli.datasets.build_catalog import CLIMB_CSV, climb_entries
+
     climb = {n: s for n, s in load_catalog().items() if "climb" in s.tags}
-    ids = pd.read_csv(Path(__file__).resolve().parents[2] / "shared" / "data" /
-                      "climb-openml-datasets.csv")["openml_id"]
+    ids = pd.read_csv(CLIMB_CSV)["openml_id"]
     assert len(climb) == 73 and sorted(s.openml for s in climb.values()) == sorted(ids)
     levels = pd.Series([next(t for t in s.tags if t.startswith("ir-")) for s in climb.values()])
     assert levels.value_counts().to_dict() == {"ir-low": 28, "ir-medium": 24, "ir-high": 15,
                                                "ir-extreme": 6}
     assert sum("multiclass" in s.tags for s in climb.values()) == 13
+    # the builder, from the shipped metadata, writes exactly the catalog's climb/* entries
+    built = climb_entries(CLIMB_CSV)
+    assert set(built) == set(climb)
+    for name, entry in built.items():
+        assert DatasetSpec(name=name, **entry) == climb[name]
+
+
+def test_shipped_climb_csv_is_the_shared_copy() -> None:
+    from climb_cli.datasets.build_catalog import CLIMB_CSV
+
+    from .conftest import shared_data
+
+    assert CLIMB_CSV.read_bytes() == shared_data("climb-openml-datasets.csv").read_bytes()
+
+
+def test_build_catalog_needs_a_named_seed_csv(monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from climb_cli.datasets.build_catalog import main
+
+    monkeypatch.delenv("BENCH_SEED_CSV", raising=False)
+    with pytest.raises(SystemExit) as exit_:
+        main(["out.yaml"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "python -m climb_cli.datasets.build_catalog: error: name the offline seed's datasets.csv "
+        "with --seed-csv PATH or BENCH_SEED_CSV")
 
 
 def test_empty_selection_is_a_config_error(cli: Any, write_config: Any) -> None:
@@ -225,3 +252,130 @@ def test_fewer_splits_when_allowed(cli: Any, write_config: Any, tmp_path: Path) 
     assert df.loc[df.status == "ok", "n_test"].sum() == 60
     assert df["error"].iloc[3] == ("dataset 'tiny' has only 3 rows in its smallest class: cv "
                                    "reduced to 3 folds, so fold 3 does not exist")
+
+
+def _file_spec(path: Path, **kw: Any) -> DatasetSpec:
+    return DatasetSpec(name="f", file=str(path), target=kw.pop("target", "label"), **kw)
+
+
+def test_yaml_booleans_and_numbers_match_labels(tmp_path: Path) -> None:
+    from climb_cli.datasets.loaders import check_file
+
+    words = tmp_path / "words.csv"
+    pd.DataFrame({"x": range(6), "label": ["yes", "no", "no", "no", "yes", "no"]}).to_csv(words,
+                                                                                        index=False)
+    floats = tmp_path / "floats.csv"
+    pd.DataFrame({"x": range(6), "label": [1.0, 0.0, 0.0, 0.0, 0.0, 1.0]}).to_csv(floats, index=False)
+    # what YAML makes of `pos_label: yes`, `no`, `1` and `"1"`
+    assert load_dataset(_file_spec(words, pos_label=True)).pos_label == "yes"
+    assert int(load_dataset(_file_spec(words, pos_label=False)).y.sum()) == 4
+    assert load_dataset(_file_spec(floats, pos_label=1)).pos_label == "1.0"
+    assert load_dataset(_file_spec(floats, pos_label="0")).pos_label == "0.0"
+    assert load_dataset(_file_spec(floats, pos_label=True)).pos_label == "1.0"
+    check_file(_file_spec(words, pos_label=True))
+    with pytest.raises(DatasetError) as err:
+        check_file(_file_spec(floats, pos_label=2))
+    assert str(err.value) == "dataset 'f': pos_label 2 is not a class; classes are: '0.0', '1.0'"
+    both = tmp_path / "both.csv"
+    pd.DataFrame({"x": range(4), "label": ["1", "yes", "1", "1"]}).to_csv(both, index=False)
+    with pytest.raises(DatasetError) as err:
+        check_file(_file_spec(both, pos_label=True))
+    assert str(err.value) == (
+        "dataset 'f': pos_label true (unquoted yes/no/true/false/on/off are YAML booleans; quote "
+        "the label to match text exactly) matches several classes ('1', 'yes'); give the exact "
+        "label, quoted")
+
+
+def test_readme_file_example_validates_and_a_bad_pos_label_is_exit_2(
+        cli: Any, write_config: Any, tmp_path: Path) -> None:
+    data = tmp_path / "churn.csv"
+    pd.DataFrame({"x": range(40), "churned": ["yes"] * 8 + ["no"] * 32}).to_csv(data, index=False)
+    raw = ("name: mine\ndatasets:\n  - {name: churn, file: churn.csv, target: churned, "
+           "pos_label: %s}\nclassifiers: [logreg]\n")
+    assert cli("validate", write_config(raw=raw % "yes")).exit_code == 0
+    result = cli("run", write_config(raw=raw % "maybe"), "--dry-run")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ("Error: dataset 'churn': pos_label 'maybe' is not a class; "
+                                     "classes are: 'no', 'yes'")
+
+
+def test_unreadable_files_are_one_message(tmp_path: Path) -> None:
+    from climb_cli.datasets.loaders import check_file
+
+    cases = {
+        "empty.csv": (b"", "{p} is empty (no header line with column names)"),
+        "bad.parquet": (b"not parquet", "cannot read {p} as PARQUET: Parquet magic bytes not "
+                                        "found in footer. Either the file is corrupted or this "
+                                        "is not a parquet file."),
+        "latin.csv": ("x,label\n1,a\ncaf\u00e9,b\n".encode("latin-1"),
+                      "{p} is not utf-8 text (byte 0xe9 on line 3); set 'encoding' in its entry "
+                      "(e.g. encoding: latin-1)"),
+        "semi.csv": (b"x;label\n1;a\n", "column 'label' not found in {p}; columns are: x;label "
+                                        "(the header looks ';'-separated: set sep: ';' in its "
+                                        "entry)"),
+        "data.xlsx": (b"PK", "unsupported file type '.xlsx' of {p} (supported: .csv, .csv.gz, "
+                             ".txt, .tsv, .tsv.gz, .parquet, .pq, .arff)"),
+        "ragged.csv": (b"x,label\n1,a\n2,b,3\n", "cannot read {p} as CSV: Error tokenizing data. "
+                                                 "C error: Expected 2 fields in line 3, saw 3"),
+    }
+    for name, (content, message) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        expected = "dataset 'f': " + message.format(p=path)
+        for step in (check_file, load_dataset):
+            with pytest.raises(DatasetError) as err:
+                step(_file_spec(path))
+            assert str(err.value) == expected, (name, step)
+    ds = load_dataset(_file_spec(tmp_path / "latin.csv", encoding="latin-1"))
+    assert list(ds.X["x"]) == ["1", "caf\u00e9"]
+    with pytest.raises(DatasetError, match=r"^dataset 'f': encoding: unknown text encoding "
+                                           r"'latin-9x'; e\.g\. utf-8, latin-1, cp1252, utf-16"):
+        from climb_cli.datasets.catalog import parse_entry
+
+        parse_entry("f", {"file": "x.csv", "target": "y", "encoding": "latin-9x"}, tmp_path)
+
+
+def test_duplicate_columns_and_infinities(tmp_path: Path) -> None:
+    path = tmp_path / "dup.parquet"
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table([[1.0, 2.0], [3.0, 4.0], ["a", "b"]], names=["x", "x", "label"]), path)
+    with pytest.raises(DatasetError) as err:
+        load_dataset(_file_spec(path))
+    assert str(err.value) == (f"dataset 'f': {path} has several columns named 'x'; column names "
+                              "must be unique")
+    inf = tmp_path / "inf.csv"
+    pd.DataFrame({"x": [1.0, np.inf, -np.inf, 2.0], "label": ["a", "b", "a", "b"]}).to_csv(
+        inf, index=False)
+    ds = load_dataset(_file_spec(inf))
+    assert ds.X["x"].tolist()[::3] == [1.0, 2.0] and ds.X["x"].isna().tolist() == [False, True,
+                                                                                     True, False]
+
+
+def test_dataset_names_cannot_escape_or_hide(tmp_path: Path) -> None:
+    from climb_cli.datasets.catalog import parse_entry
+
+    for name in ("../x", "a/../b", "/abs", "a\\..\\b", " pad", "tab\there", ""):
+        with pytest.raises(DatasetError, match=r"^dataset name "):
+            parse_entry(name, {"sklearn": "iris"}, tmp_path)
+    assert parse_entry("mine/credit v2", {"sklearn": "iris"}, tmp_path).name == "mine/credit v2"
+
+
+def test_catalog_file_problems_name_the_file(tmp_path: Path) -> None:
+    cat = tmp_path / "cat.yaml"
+    cat.write_text("datasets:\n  a: {sklearn: iris}\n  a: {sklearn: wine}\n")
+    with pytest.raises(DatasetError) as err:
+        load_catalog(cat)
+    assert str(err.value) == (f"{cat}: key 'a' appears twice in one mapping (lines 2 and 3); YAML "
+                              "would keep only the last one, so merge or remove one of them.")
+    cat.write_text("datasets:\n  a: {sklearn: iris, colour: red}\n")
+    with pytest.raises(DatasetError) as err:
+        load_catalog(cat)
+    assert str(err.value).startswith(f"dataset catalog {cat}: dataset 'a': unknown key 'colour'. "
+                                     "Valid keys are: classes, description, drop, encoding, ")
+    cat.write_bytes(b"datasets:\n  a: {sklearn: \xff}\n")
+    with pytest.raises(DatasetError) as err:
+        load_catalog(cat)
+    assert str(err.value) == f"{cat} is not UTF-8 text (byte 0xff on line 2); save it with UTF-8 " \
+                             "encoding."

@@ -84,8 +84,8 @@ def test_unknown_metric(cli: Any, write_config: Any) -> None:
     path = write_config({"metrics": ["f1", "f11"]})
     _fails(cli("validate", path), "metrics: unknown metric 'f11'. Available metrics are: "
                                   "accuracy, balanced_accuracy, brier, f1, f1_macro, f1_weighted, "
-                                  "f2, gmean, iba, log_loss, mcc, pr_auc, pr_auc_trapz, precision, "
-                                  "recall, roc_auc, roc_auc_ovr, specificity.")
+                                  "f2, gmean, gmean_macro, iba, iba_macro, log_loss, mcc, pr_auc, pr_auc_trapz, "
+                                  "precision, recall, roc_auc, roc_auc_ovr, specificity.")
 
 
 def test_missing_dataset_suggests_close_names(cli: Any, write_config: Any) -> None:
@@ -134,3 +134,70 @@ def test_debug_reraises(cli: Any, tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError):
         cli("--debug", "validate", tmp_path / "nope.yaml")
+
+
+def test_config_not_utf8(cli: Any, tmp_path: Path) -> None:
+    path = tmp_path / "cfg.yaml"
+    path.write_bytes(b"name: x\ndatasets: [sklearn/iris]\n# caf\xe9\nclassifiers: [logreg]\n")
+    _fails(cli("validate", path), f"{path} is not UTF-8 text (byte 0xe9 on line 3); save it with "
+                                  "UTF-8 encoding.")
+
+
+def test_duplicate_keys_at_any_depth(cli: Any, write_config: Any) -> None:
+    path = write_config(raw="name: x\ndatasets: [sklearn/iris]\nclassifiers: [logreg]\n"
+                            "resamplers: [none]\nclassifiers: [rf]\n")
+    _fails(cli("validate", path), f"{path}: key 'classifiers' appears twice in one mapping (lines "
+                                  "3 and 5); YAML would keep only the last one, so merge or remove "
+                                  "one of them.")
+    path = write_config(raw="name: x\ndatasets: [sklearn/iris]\nclassifiers:\n  rf:\n"
+                            "    max_depth: 3\n    max_depth: 5\n")
+    _fails(cli("run", path), f"{path}: key 'max_depth' appears twice in one mapping (lines 5 and "
+                             "6); YAML would keep only the last one, so merge or remove one of "
+                             "them.")
+    # YAML's merge key is not a duplicate: explicit keys override merged ones by definition
+    from climb_cli.config import load_yaml
+
+    path.write_text("a: &b {C: 1.0, max_iter: 50}\nc: {<<: *b, C: 2.0}\n")
+    assert load_yaml(path)["c"] == {"C": 2.0, "max_iter": 50}
+
+
+def test_yaml_tags_aliases_and_nesting_are_refused(cli: Any, write_config: Any) -> None:
+    path = write_config(raw="name: !!python/object/apply:os.system [echo hi]\n")
+    _fails(cli("validate", path), f"{path}: line 1: the YAML tag '!!python/object/apply:os.system' "
+                                  "is not allowed; these files are plain data (mappings, lists, "
+                                  "strings, numbers).")
+    path = write_config(raw="name: x\ndatasets: &d [sklearn/iris, *d]\nclassifiers: [logreg]\n")
+    _fails(cli("validate", path), f"{path}: line 2: a YAML alias refers to a value that contains "
+                                  "it (a recursive structure).")
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 7)]
+    path = write_config(raw="\n".join(lines) + "\n")
+    _fails(cli("validate", path), f"{path}: the document expands to more than 200000 values "
+                                  "through YAML aliases (*name); write the values out instead.")
+    path = write_config(raw="[" * 3000 + "]" * 3000)
+    _fails(cli("validate", path), f"{path}: the document nests too deeply to be a config file.")
+
+
+def test_empty_and_odd_documents(cli: Any, write_config: Any) -> None:
+    path = write_config(raw="")
+    _fails(cli("validate", path), f"{path} is empty; it needs at least name, datasets and "
+                                  "classifiers.")
+    path = write_config(raw="name: x\ndatasets: [sklearn/iris]\nclassifiers: [logreg]\n7: 8\n")
+    _fails(cli("validate", path), f"{path}: 7: Keys should be strings (got 7).")
+
+
+def test_isolate_false_conflicts_with_limits(cli: Any, write_config: Any) -> None:
+    path = write_config({"isolate": False, "timeout_s": 60, "memory_mb": 2000})
+    _fails(cli("validate", path), f"{path}: isolate: false conflicts with timeout_s and memory_mb: "
+                                  "the limits are enforced by running each job in its own process, "
+                                  "which isolate: false switches off. Remove timeout_s and "
+                                  "memory_mb or set isolate: true.")
+    assert cli("validate", write_config({"isolate": False})).exit_code == 0
+
+
+def test_one_validation_formatter() -> None:
+    import climb_cli.config
+    import climb_cli.datasets.catalog
+
+    assert not hasattr(climb_cli.config, "_format_error")
+    assert not hasattr(climb_cli.datasets.catalog, "_format_validation")

@@ -1,5 +1,6 @@
 """OpenML through the real openml-python client: an offline cache built here, a loopback server
-imitating OpenML's routes, and every dataset of the shared offline seed."""
+imitating OpenML's routes, a generated seed cache run end to end, and (optional, when the team's
+shared data is present) every dataset of the shared offline seed."""
 
 from __future__ import annotations
 
@@ -17,9 +18,8 @@ from climb_cli.datasets.loaders import load_dataset
 from climb_cli.datasets.openml_source import OpenMLOptions, dataset_dir, import_cache, is_cached
 from climb_cli.errors import DatasetError
 
+from .conftest import shared_data
 from .openml_fakes import FakeOpenML, write_cached_dataset
-
-SEED = Path(__file__).resolve().parents[2] / "shared" / "data" / "openml-seed"
 
 
 def _breast_cancer_frame() -> pd.DataFrame:
@@ -166,15 +166,68 @@ def test_unreachable_server_fails_fast(tmp_path: Path) -> None:
     assert time.monotonic() - start < 20
 
 
+def _haberman_like(seed: int = 0, n: int = 306) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"age": rng.integers(30, 84, n).astype(float),
+                          "year": rng.integers(58, 70, n).astype(float),
+                          "nodes": rng.poisson(4, n).astype(float)})
+    frame["survival"] = np.where(np.arange(n) < 81, "died", "survived")
+    return frame
+
+
 def test_import_cache_copies_and_never_touches_the_source(tmp_path: Path) -> None:
     src = tmp_path / "src"
-    shutil.copytree(SEED / "org" / "openml" / "www" / "datasets" / "43", src / "datasets" / "43")
-    before = sorted(p.name for p in (src / "datasets" / "43").iterdir())
+    write_cached_dataset(src, 43, "haberman", _haberman_like(), "survival")
+    folder = src / "openml" / "org" / "openml" / "www" / "datasets" / "43"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
     options = OpenMLOptions(cache_dir=str(tmp_path / "mine"), offline=True)
     assert import_cache(src, options) == [43]
     ds = load_dataset(DatasetSpec(name="haberman", openml=43), options)
-    assert len(ds.y) == 306 and int(ds.y.sum()) == 81
-    assert sorted(p.name for p in (src / "datasets" / "43").iterdir()) == before
+    assert len(ds.y) == 306 and int(ds.y.sum()) == 81 and ds.pos_label == "died"
+    # loading wrote openml's pickles into our cache only; the source is byte for byte the same
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert dataset_dir(options, 43).is_relative_to(tmp_path / "mine")
+
+
+def _generated_seed(root: Path) -> pd.DataFrame:
+    """A small seed cache like ../shared/data/openml-seed: binary and multiclass, numeric and
+    string categoricals (``b'a'`` style, as seismic-bumps has), one heavily imbalanced."""
+    rng = np.random.default_rng(1)
+    n = 240
+    multi = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n)})
+    multi["cls"] = np.where(multi.x1 > 0.9, "c", np.where(multi.x2 > 0.4, "b", "a"))
+    cat = pd.DataFrame({"shift": rng.choice(["b'W'", "b'N'"], n), "energy": rng.gamma(2.0, size=n)})
+    cat["class"] = np.where(cat.energy + rng.normal(0, 0.3, n) > 4.0, "1", "0")
+    skew = pd.DataFrame({"v": rng.normal(size=n)})
+    skew["y"] = np.where(skew.v > 1.6, "pos", "neg")
+    frames = {990101: ("haberman-like", _haberman_like(), "survival"),
+              990102: ("multi", multi, "cls"), 990103: ("bumps-like", cat, "class"),
+              990104: ("skewed", skew, "y")}
+    for did, (name, frame, target) in frames.items():
+        write_cached_dataset(root, did, name, frame, target)
+    return pd.DataFrame([{"openml_id": did, "rows": len(f), "classes": f[t].nunique()}
+                         for did, (_, f, t) in frames.items()])
+
+
+def test_generated_seed_runs_offline(cli: Any, write_config: Any, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seed workflow with no shared data: import a cache tree, then run offline, all jobs ok."""
+    seed = _generated_seed(tmp_path / "seed")
+    monkeypatch.setenv("BENCH_CACHE_DIR", str(tmp_path / "cache"))
+    options = OpenMLOptions(cache_dir=str(tmp_path / "cache"))
+    assert import_cache(tmp_path / "seed", options) == [990101, 990102, 990103, 990104]
+    cfg = write_config({"datasets": [f"openml:{i}" for i in seed["openml_id"]],
+                        "cv": {"n_splits": 3}, "resamplers": ["none", "rus"],
+                        "class_weights": ["none"], "thresholds": ["default"],
+                        "classifiers": {"lgbm": {"n_estimators": 10}},
+                        "metrics": ["balanced_accuracy", "roc_auc"], "n_jobs": 1})
+    result = cli("run", cfg, "--output", tmp_path / "out", "--offline", "-q")
+    assert result.exit_code == 0, result.stderr
+    df = pd.read_parquet(tmp_path / "out" / "results.parquet")
+    assert len(df) == 4 * 2 * 3 and set(df["status"]) == {"ok"}
+    sizes = dict(zip(seed["openml_id"].map(lambda i: f"openml:{i}"), seed["rows"]))
+    for name, g in df.groupby("dataset"):
+        assert g.groupby("resampler")["n_test"].sum().eq(sizes[name]).all()
 
 
 @pytest.mark.slow
@@ -182,10 +235,11 @@ def test_every_seed_dataset_runs_offline(cli: Any, write_config: Any, tmp_path: 
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """All 16 real datasets of ../shared/data/openml-seed, copied to a cache of our own: a small
     grid runs with every job ok (multiclass ones and seismic-bumps' string categoricals too)."""
+    seed_dir = shared_data("openml-seed")
     cache = tmp_path / "cache"
     monkeypatch.setenv("BENCH_CACHE_DIR", str(cache))
-    assert cli("datasets", "import-cache", SEED).exit_code == 0
-    seed = pd.read_csv(SEED / "datasets.csv")
+    assert cli("datasets", "import-cache", seed_dir).exit_code == 0
+    seed = pd.read_csv(seed_dir / "datasets.csv")
     cfg = write_config({"datasets": [f"openml:{i}" for i in seed["openml_id"]],
                         "resamplers": ["none", "rus"], "class_weights": ["none"],
                         "thresholds": ["default"], "classifiers": {"lgbm": {"n_estimators": 20}},
@@ -224,3 +278,16 @@ def test_fetch_command_downloads_then_reports_cached(fake_openml: Any, cli: Any,
     assert again.stderr.strip() == ("Error: dataset 'openml:990999': OpenML dataset 990999 does "
                                     "not exist (the server answered: Unknown dataset)")
     assert server.requests[n_requests:] == ["/api/v1/xml/data/990999"]
+
+
+def test_cache_folder_that_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    write_cached_dataset(tmp_path / "src", 43, "haberman", _haberman_like(), "survival")
+    options = OpenMLOptions(cache_dir=str(tmp_path / "file"), offline=True)
+    expected = (f"bench's cache folder {tmp_path / 'file'} is a file, not a folder; point "
+                "--cache-dir or BENCH_CACHE_DIR at a folder")
+    for call in (lambda: import_cache(tmp_path / "src", options),
+                 lambda: load_dataset(DatasetSpec(name="h", openml=43), options)):
+        with pytest.raises(DatasetError) as err:
+            call()
+        assert str(err.value) == expected

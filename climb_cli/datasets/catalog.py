@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from climb_cli.errors import DatasetError, did_you_mean
+from climb_cli.errors import DatasetError, did_you_mean, format_validation_error
+
+__all__ = ["SOURCES", "DatasetSpec", "check_name", "default_catalog_path", "load_catalog",
+           "parse_entry", "resolve"]
 
 SOURCES = ("keel", "sklearn", "synthetic", "file", "openml")
+
+
+def check_name(name: Any) -> str:
+    """A dataset name, or DatasetError: names reach tables, logs and reports, never paths."""
+    if not isinstance(name, str) or not name.strip():
+        raise DatasetError(f"dataset name {name!r}: a name must be a non-empty string.")
+    bad = next((c for c in name if not c.isprintable()), None)
+    if bad is not None:
+        raise DatasetError(f"dataset name {name!r}: contains the control character {bad!r}; "
+                           "use printable characters only.")
+    parts = name.replace("\\", "/").split("/")
+    if name != name.strip() or len(name) > 200 or name.startswith(("/", "\\")) or \
+            any(p in ("", ".", "..") for p in parts):
+        raise DatasetError(f"dataset name {name!r}: use at most 200 characters without leading or "
+                           "trailing spaces, and '/' only between non-empty parts other than "
+                           "'.' and '..' (e.g. 'mine/credit').")
+    return name
 
 
 class DatasetSpec(BaseModel):
@@ -27,11 +48,14 @@ class DatasetSpec(BaseModel):
     openml: int | None = Field(default=None, ge=1)
     version: int | None = None
     target: str | None = None
-    pos_label: str | int | None = None
+    # YAML reads yes/no/true/false as booleans and 1 as a number: kept as given, matched to the
+    # labels in loaders.match_pos_label
+    pos_label: str | bool | int | float | None = None
     drop: tuple[str, ...] = ()
     id: str | None = None
     sep: str | None = None
     na_values: tuple[str, ...] = ()
+    encoding: str | None = None
     tags: tuple[str, ...] = ()
     rows: int | None = None
     features: int | None = None
@@ -39,6 +63,17 @@ class DatasetSpec(BaseModel):
     minority: int | None = None
     imbalance_ratio: float | None = None
     description: str | None = None
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(f"unknown text encoding {value!r}; e.g. utf-8, latin-1, "
+                                 "cp1252, utf-16") from None
+        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> DatasetSpec:
@@ -63,15 +98,6 @@ class DatasetSpec(BaseModel):
         return f"{self.source}:{value}" if self.source != "synthetic" else "synthetic"
 
 
-def _format_validation(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
-        parts.append(f"{loc}: {msg}" if loc else msg)
-    return "; ".join(parts)
-
-
 def default_catalog_path() -> Path:
     """``$BENCH_CATALOG``, else the catalog shipped with bench (the project's datasets.yaml)."""
     env = os.environ.get("BENCH_CATALOG")
@@ -82,35 +108,38 @@ def default_catalog_path() -> Path:
 
 def parse_entry(name: str, raw: Any, base_dir: Path) -> DatasetSpec:
     """Validate one raw entry; relative file paths are resolved against ``base_dir``."""
+    check_name(name)
     if not isinstance(raw, dict):
         raise DatasetError(f"dataset '{name}': an entry must be a mapping with a source key "
                            f"({', '.join(SOURCES)}); got {raw!r}")
     data = dict(raw)
     data["name"] = name
-    if data.get("file") is not None:
-        path = Path(str(data["file"])).expanduser()
+    if isinstance(data.get("file"), str):
+        path = Path(data["file"]).expanduser()
         data["file"] = str(path if path.is_absolute() else (base_dir / path).resolve())
     try:
-        return DatasetSpec(**data)
+        return DatasetSpec.model_validate(data)
     except ValidationError as exc:
-        raise DatasetError(f"dataset '{name}': {_format_validation(exc)}") from None
+        raise DatasetError(f"dataset '{name}': {format_validation_error(exc, DatasetSpec)}") from None
 
 
 @lru_cache(maxsize=8)
 def _load_catalog(path_str: str) -> dict[str, DatasetSpec]:
-    import yaml
+    from climb_cli.config import load_yaml
 
     path = Path(path_str)
-    if not path.is_file():
-        raise DatasetError(f"dataset catalog not found: {path}")
-    try:
-        doc = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise DatasetError(f"dataset catalog {path} is not valid YAML: {exc}") from None
-    entries = doc.get("datasets", {}) if isinstance(doc, dict) else None
-    if not isinstance(entries, dict):
-        raise DatasetError(f"dataset catalog {path}: expected a top-level 'datasets:' mapping")
-    return {name: parse_entry(name, raw, path.parent) for name, raw in entries.items()}
+    doc = load_yaml(path, DatasetError, "dataset catalog")
+    entries = doc.get("datasets") if isinstance(doc, dict) else None
+    if not isinstance(entries, dict) or set(doc) != {"datasets"}:
+        raise DatasetError(f"dataset catalog {path}: expected one top-level 'datasets:' mapping "
+                           "of name -> entry")
+    out = {}
+    for name, raw in entries.items():
+        try:
+            out[name] = parse_entry(name, raw, path.parent)
+        except DatasetError as exc:
+            raise DatasetError(f"dataset catalog {path}: {exc}") from None
+    return out
 
 
 def load_catalog(path: Path | None = None) -> dict[str, DatasetSpec]:

@@ -1,8 +1,14 @@
-"""Load a DatasetSpec into a Dataset: features as a DataFrame, labels encoded with positive = 1."""
+"""Load a DatasetSpec into a Dataset: features as a DataFrame, labels encoded with positive = 1.
+
+Cleaning applied to every source: numeric features become float64 with +/-inf treated as missing
+(imputed per fold like NaN); text features become strings with NaN for missing. A target with missing
+values, a single class, duplicate column names or an unreadable file is a DatasetError instead.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +21,13 @@ from climb_cli.datasets.catalog import DatasetSpec
 from climb_cli.datasets.openml_source import OpenMLOptions
 from climb_cli.errors import DatasetError
 
+__all__ = ["FILE_TYPES", "SKLEARN_DATASETS", "Dataset", "check_file", "describe", "encode_target",
+           "load_cached", "load_dataset", "match_pos_label", "normalize_frame"]
+
 SKLEARN_DATASETS = ("breast_cancer", "digits", "iris", "wine")
+# file suffix -> reader
+FILE_TYPES = {".csv": "csv", ".csv.gz": "csv", ".txt": "csv", ".tsv": "tsv", ".tsv.gz": "tsv",
+              ".parquet": "parquet", ".pq": "parquet", ".arff": "arff"}
 
 
 @dataclass
@@ -59,7 +71,9 @@ def normalize_frame(X: pd.DataFrame) -> pd.DataFrame:
     for col in X.columns:
         s = X[col]
         if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-            out[str(col)] = pd.to_numeric(s, errors="coerce").astype("float64")
+            num = pd.to_numeric(s, errors="coerce").astype("float64")
+            # +/-inf is missing: every imputer and scaler downstream would fail on it
+            out[str(col)] = num.where(np.isfinite(num.to_numpy()), np.nan)
         else:
             # categorical values as strings (mixed types would break the encoders); NaN = missing
             obj = s.astype(object)
@@ -69,10 +83,61 @@ def normalize_frame(X: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=X.index)
 
 
+_TRUE_WORDS = {"true", "yes", "y", "on", "t"}
+_FALSE_WORDS = {"false", "no", "n", "off", "f"}
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return None if number != number else number
+
+
+def _as_bool(value: Any, numbers: bool) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in _TRUE_WORDS or word in _FALSE_WORDS:
+        return word in _TRUE_WORDS
+    number = _as_number(value) if numbers else None
+    return {1.0: True, 0.0: False}.get(number) if number is not None else None
+
+
+def _shown(pos: Any) -> str:
+    if isinstance(pos, bool):
+        return (f"{str(pos).lower()} (unquoted yes/no/true/false/on/off are YAML booleans; "
+                "quote the label to match text exactly)")
+    return repr(pos)
+
+
+def match_pos_label(name: str, pos: Any, classes: list[str]) -> str:
+    """The class ``pos`` names: the exact label, else the one label equal to it as a number or as
+    a yes/no value (YAML's ``yes`` matches 'yes' or 1; ``1`` matches 1.0). Ambiguity is an error."""
+    if str(pos) in classes:
+        return str(pos)
+    pos_number = _as_number(pos)
+    pos_bool = _as_bool(pos, numbers=False)
+    found = [c for c in classes
+             if (pos_number is not None and _as_number(c) == pos_number)
+             or (pos_bool is not None and _as_bool(c, numbers=True) == pos_bool)]
+    if len(found) == 1:
+        return found[0]
+    listed = ", ".join(map(repr, classes))
+    if not found:
+        raise DatasetError(f"dataset '{name}': pos_label {_shown(pos)} is not a class; "
+                           f"classes are: {listed}")
+    raise DatasetError(f"dataset '{name}': pos_label {_shown(pos)} matches several classes "
+                       f"({', '.join(map(repr, found))}); give the exact label, quoted")
+
+
 def encode_target(y_raw: pd.Series | np.ndarray, spec: DatasetSpec) -> tuple[np.ndarray, list[str], str | None]:
     """Encode labels: binary -> positive (minority unless ``pos_label``) is 1; multiclass -> 0..k-1."""
     y_series = pd.Series(np.asarray(y_raw, dtype=object)).map(
-        lambda v: v.decode() if isinstance(v, bytes) else v)
+        lambda v: v.decode(errors="replace") if isinstance(v, bytes) else v)
     if y_series.isna().any():
         raise DatasetError(f"dataset '{spec.name}': the target has {int(y_series.isna().sum())} "
                            "missing values; drop those rows first")
@@ -83,10 +148,7 @@ def encode_target(y_raw: pd.Series | np.ndarray, spec: DatasetSpec) -> tuple[np.
                            f"({classes[0] if len(classes) else 'no rows'}); need at least two")
     if len(classes) == 2:
         if spec.pos_label is not None:
-            pos = str(spec.pos_label)
-            if pos not in classes:
-                raise DatasetError(f"dataset '{spec.name}': pos_label {pos!r} is not a class; "
-                                   f"classes are: {', '.join(map(repr, classes))}")
+            pos = match_pos_label(spec.name, spec.pos_label, [str(c) for c in classes])
         else:
             # minority is positive; on a tie, the label that sorts last (like 1 vs 0).
             pos = classes[np.lexsort((-np.arange(2), counts))][0]
@@ -141,54 +203,117 @@ def _load_synthetic(spec: DatasetSpec) -> tuple[pd.DataFrame, Any]:
     return pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])]), y
 
 
-def _read_table(spec: DatasetSpec) -> pd.DataFrame:
+def _file_type(spec: DatasetSpec) -> tuple[Path, str]:
     path = Path(spec.file or "")
     if not path.is_file():
         raise DatasetError(f"dataset '{spec.name}': file not found: {path}")
-    suffix = "".join(path.suffixes[-2:]).lower() if path.suffix == ".gz" else path.suffix.lower()
-    na = list(spec.na_values) or None
+    suffix = "".join(path.suffixes[-2:]).lower() if path.suffix.lower() == ".gz" else \
+        path.suffix.lower()
+    if suffix not in FILE_TYPES:
+        raise DatasetError(f"dataset '{spec.name}': unsupported file type '{suffix}' of {path} "
+                           f"(supported: {', '.join(FILE_TYPES)})")
+    return path, FILE_TYPES[suffix]
+
+
+def _read(spec: DatasetSpec, columns: list[str] | None = None, header: bool = False) -> pd.DataFrame:
+    """The file's rows (only ``columns`` if given; no rows if ``header``); one message on failure."""
+    path, kind = _file_type(spec)
+    encoding = spec.encoding or "utf-8"
     try:
-        if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        if suffix == ".arff":
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            if header:
+                return pd.DataFrame(columns=pq.read_schema(path).names)
+            return pq.read_table(path, columns=columns).to_pandas()
+        if kind == "arff":
             from scipy.io import arff
 
-            data, _ = arff.loadarff(str(path))
-            return pd.DataFrame(data)
-        if suffix in (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt"):
-            sep = spec.sep or ("\t" if suffix.startswith(".tsv") else ",")
-            return pd.read_csv(path, sep=sep, na_values=na)
+            with open(path, encoding=encoding) as fh:
+                frame = pd.DataFrame(arff.loadarff(fh)[0])
+            return frame.head(0) if header else frame[columns] if columns else frame
+        sep = spec.sep or ("\t" if kind == "tsv" else ",")
+        return pd.read_csv(path, sep=sep, na_values=list(spec.na_values) or None,
+                           encoding=encoding, usecols=columns, nrows=0 if header else None)
+    except pd.errors.EmptyDataError:
+        raise DatasetError(f"dataset '{spec.name}': {path} is empty (no header line with column "
+                           "names)") from None
+    except UnicodeError as exc:
+        bad = exc.object[exc.start:exc.start + 1].hex() if isinstance(exc, UnicodeDecodeError) \
+            else "?"
+        hint = "set 'encoding' in its entry (e.g. encoding: latin-1)" if spec.encoding is None \
+            else "check its 'encoding'"
+        raise DatasetError(f"dataset '{spec.name}': {path} is not {encoding} text (byte 0x{bad}); "
+                           f"{hint}") from None
     except Exception as exc:  # noqa: BLE001 - any parser error becomes one clear message
-        raise DatasetError(f"dataset '{spec.name}': cannot read {path}: {exc}") from None
-    raise DatasetError(f"dataset '{spec.name}': unsupported file type '{path.suffix}' "
-                       "(supported: .csv, .tsv, .parquet, .pq, .arff)")
+        text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        # pyarrow names the file again, and only on some paths
+        text = re.sub(r"^Could not open Parquet input source '.*?': ", "", text)
+        raise DatasetError(f"dataset '{spec.name}': cannot read {path} as {kind.upper()}: "
+                           f"{text}") from None
 
 
 def _check_columns(spec: DatasetSpec, columns: list[Any]) -> None:
+    names = [str(c) for c in columns]
+    dupes = sorted({c for c in names if names.count(c) > 1})
+    if dupes:
+        raise DatasetError(f"dataset '{spec.name}': {spec.file} has several columns named "
+                           f"{', '.join(map(repr, dupes))}; column names must be unique")
     named = [spec.target, *spec.drop, *([spec.id] if spec.id else [])]
-    missing = [c for c in named if c not in columns]
+    missing = [c for c in named if c not in names]
     if missing:
+        hint = ""
+        seps = [s for s in (";", "\t", "|", ",") if len(names) == 1 and s in names[0]]
+        if seps:
+            hint = f" (the header looks {seps[0]!r}-separated: set sep: {seps[0]!r} in its entry)"
         raise DatasetError(f"dataset '{spec.name}': column {missing[0]!r} not found in {spec.file}; "
-                           f"columns are: {', '.join(map(str, columns))}")
+                           f"columns are: {', '.join(names)}{hint}")
+
+
+def _check_text(spec: DatasetSpec, path: Path) -> None:
+    """Decode the whole text file once: pandas decodes lazily, so a bad byte in a column nobody read
+    yet would surface only inside a run."""
+    import codecs
+    import gzip
+
+    encoding = spec.encoding or "utf-8"
+    opener: Any = gzip.open if path.suffix.lower() == ".gz" else open
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line = 0
+    try:
+        with opener(path, "rb") as fh:
+            for line, raw in enumerate(fh, start=1):
+                decoder.decode(raw)
+            line += 1
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        bad = exc.object[exc.start:exc.start + 1].hex()
+        hint = "set 'encoding' in its entry (e.g. encoding: latin-1)" if spec.encoding is None \
+            else "check its 'encoding'"
+        raise DatasetError(f"dataset '{spec.name}': {path} is not {encoding} text (byte 0x{bad} "
+                           f"on line {line}); {hint}") from None
+    except (OSError, EOFError, UnicodeError) as exc:
+        raise DatasetError(f"dataset '{spec.name}': cannot read {path}: {exc}") from None
+
+
+def _precheck(spec: DatasetSpec) -> None:
+    path, kind = _file_type(spec)
+    if kind in ("csv", "tsv"):
+        _check_text(spec, path)
+    _check_columns(spec, list(_read(spec, header=True).columns))  # before pyarrow trips on them
 
 
 def check_file(spec: DatasetSpec) -> None:
-    """Cheap checks before any fit: the file exists and has the target and dropped columns."""
-    path = Path(spec.file or "")
-    if not path.is_file():
-        raise DatasetError(f"dataset '{spec.name}': file not found: {path}")
-    suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        import pyarrow.parquet as pq
+    """Checks before any fit: the file reads whole, has its columns, a usable target and pos_label.
 
-        _check_columns(spec, list(pq.read_schema(path).names))
-    elif suffix in (".csv", ".tsv", ".txt"):
-        sep = spec.sep or ("\t" if suffix == ".tsv" else ",")
-        _check_columns(spec, list(pd.read_csv(path, sep=sep, nrows=0).columns))
+    It loads the file like a run would (a CSV's ragged row or bad byte may sit anywhere), so what
+    passes here loads the same way in every worker."""
+    load_dataset(spec)
 
 
 def _load_file(spec: DatasetSpec) -> tuple[pd.DataFrame, Any]:
-    frame = _read_table(spec)
+    _precheck(spec)
+    frame = _read(spec)
     _check_columns(spec, list(frame.columns))
     y = frame[spec.target]
     # an identifier column is never a feature
@@ -214,7 +339,13 @@ def load_dataset(spec: DatasetSpec, options: OpenMLOptions | None = None) -> Dat
     else:
         X, y_raw = _LOADERS[spec.source](spec)
     y, class_names, pos = encode_target(y_raw, spec)
-    X = normalize_frame(pd.DataFrame(X).reset_index(drop=True))
+    X = pd.DataFrame(X).reset_index(drop=True)
+    names = [str(c) for c in X.columns]
+    if len(set(names)) != len(names):
+        dupes = sorted({c for c in names if names.count(c) > 1})
+        raise DatasetError(f"dataset '{spec.name}': several feature columns are named "
+                           f"{', '.join(map(repr, dupes))}; column names must be unique")
+    X = normalize_frame(X)
     if X.shape[1] == 0:
         raise DatasetError(f"dataset '{spec.name}': no feature columns left")
     return Dataset(spec.name, X, y, class_names, pos, meta={"source": spec.locator()})

@@ -19,6 +19,9 @@ from typing import Any, Iterator
 
 from climb_cli.errors import DatasetError
 
+__all__ = ["DEFAULT_SERVER", "OpenMLOptions", "cached_files", "configure", "dataset_dir",
+           "download", "import_cache", "is_cached", "load"]
+
 DEFAULT_SERVER = "https://www.openml.org/api/v1/xml"
 NETWORK_TIMEOUT_S = 30.0
 N_RETRIES = 2  # bounded: a dead network fails within seconds, not minutes
@@ -56,6 +59,10 @@ def configure(options: OpenMLOptions) -> Any:
     """Point openml-python at bench's cache (and mirror, if any); return the openml module."""
     import openml
 
+    root = options.root
+    if root.exists() and not root.is_dir():
+        raise DatasetError(f"bench's cache folder {root} is a file, not a folder; point "
+                           "--cache-dir or BENCH_CACHE_DIR at a folder")
     # a mirror only when asked for; otherwise the public server (whose cache layout is org/openml/www)
     openml.config.server = options.server or DEFAULT_SERVER
     openml.config.set_root_cache_directory(str(options.root / "openml"))
@@ -188,10 +195,14 @@ def import_cache(source: Path, options: OpenMLOptions) -> list[int]:
             continue
         dataset_id = int(folder.name)
         target = dataset_dir(options, dataset_id)
-        target.mkdir(parents=True, exist_ok=True)
-        for f in folder.iterdir():
-            if f.is_file() and not f.name.endswith((".pkl.py3", ".pkl")):
-                shutil.copyfile(f, target / f.name)
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+            for f in folder.iterdir():
+                if f.is_file() and not f.name.endswith((".pkl.py3", ".pkl")):
+                    shutil.copyfile(f, target / f.name)
+        except OSError as exc:
+            raise DatasetError(f"import-cache: cannot copy {folder} into {target}: "
+                               f"{exc.strerror or exc}") from None
         imported.append(dataset_id)
     if not imported:
         raise DatasetError(f"import-cache: no OpenML dataset folders (<id>/description.xml) "

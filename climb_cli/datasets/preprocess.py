@@ -13,6 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+__all__ = ["build_preprocessor", "categorical_columns", "categorical_output_columns",
+           "fit_transform", "transform"]
+
 
 def categorical_columns(X: pd.DataFrame) -> list[str]:
     """Text/categorical columns, on pandas 2 (object) and 3 (str) alike."""
