@@ -117,8 +117,9 @@ def run_model(jobs: list[JobSpec], fold: FoldData, ctx: RunContext,
         fit_time = time.perf_counter() - start
         start = time.perf_counter()
         proba = predict_scores(fitted.estimator, fold.X_test, ds.n_classes)
+        # raw decision values, for thresholds searched on them (models without predict_proba)
         raw_test = (positive_scores(fitted.estimator, fold.X_test, ds.n_classes)[0]
-                    if ds.is_binary else None)
+                    if ds.is_binary and not hasattr(fitted.estimator, "predict_proba") else None)
         predict_time = time.perf_counter() - start
         # what the model was fitted on: class counts after resampling, times the class weights
         fit_prior = effective_prior(fitted.y_fit, fitted.weights, ds.n_classes)
