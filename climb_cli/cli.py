@@ -164,14 +164,17 @@ def run(
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="dask scheduler address, e.g. tcp://host:8786 (with --backend "
                             "dask).")] = None,
+    save_trials: Annotated[bool, typer.Option(
+        "--save-trials", help="Write trials.parquet: every tuning trial with its inner "
+                              "scores.")] = False,
     share: Annotated[bool, typer.Option("--share/--no-share",
                                         help="Share preprocessing, resampling and fits across "
                                              "jobs (results are identical either way).")] = True,
 ) -> None:
     """Run every job of CONFIG; write results.parquet, results.csv and manifest.json."""
-    from climb_cli.engine.runner import prepare, run_experiment
+    from climb_cli.engine.runner import load_experiment, run_experiment
 
-    experiment = prepare(config)
+    experiment = load_experiment(config)
     out = output or Path("results") / experiment.config.name
     if scheduler and backend is not Backend.dask:
         raise BenchError("--scheduler needs --backend dask.")
@@ -182,7 +185,8 @@ def run(
                            save_predictions=save_predictions,
                            openml=_openml_options(offline, cache_dir), timeout_s=timeout_s,
                            memory_mb=memory_mb, backend=backend.value, scheduler=scheduler,
-                           share=share, on_start=progress.start, on_rows=progress.advance)
+                           share=share, save_trials=save_trials, on_start=progress.start,
+                           on_rows=progress.advance)
     finally:
         progress.stop()
     name = experiment.config.name
@@ -190,8 +194,10 @@ def run(
         p = s.plan
         typer.echo(f"{name}: {s.total} jobs ({s.already_done} done, "
                    f"{s.total - s.already_done} pending) -> {out}")
+        searches = (f", {p['searches']} searches of {p['trials']} trials in all"
+                    if p.get("searches") else "")
         typer.echo(f"plan: {p['groups']} groups, {p['fits']} model fits, "
-                   f"{p['resamplings']} resamplings. Nothing was fitted (--dry-run).")
+                   f"{p['resamplings']} resamplings{searches}. Nothing was fitted (--dry-run).")
         if s.stale:
             typer.echo(f"{s.stale} done jobs lack a metric of the config: it will be computed "
                        "from their stored predictions, or they will run again.")
@@ -265,9 +271,9 @@ class _Progress:
 @handle_errors
 def validate(config: Annotated[Path, typer.Argument(help="Experiment config (YAML).")]) -> None:
     """Validate CONFIG and every component's parameters without fitting; print the job count."""
-    from climb_cli.engine.runner import prepare
+    from climb_cli.engine.runner import load_experiment
 
-    exp = prepare(config)
+    exp = load_experiment(config)
     cv = exp.config.cv
     typer.echo(f"{config}: valid. {exp.n_jobs_total} jobs = {len(exp.datasets)} datasets x "
                f"{exp.n_methods} methods x {cv.n_splits} folds x {cv.n_repeats} repeats.")
@@ -393,9 +399,9 @@ def datasets_info(
     from climb_cli.datasets.loaders import describe
 
     if config is not None:
-        from climb_cli.engine.runner import prepare
+        from climb_cli.engine.runner import load_experiment
 
-        spec = prepare(config).dataset(name)
+        spec = load_experiment(config).dataset(name)
     else:
         spec = resolve(name, load_catalog())
     info = describe(spec, _openml_options(offline, cache_dir))

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from climb_cli.errors import BenchError, ConfigError, format_validation_error
+from climb_cli.tuning.settings import TuningConfig
 
 __all__ = ["AXES", "DEFAULT_METRICS", "CVConfig", "Choice", "ComponentsField", "DatasetSelection",
            "ExperimentConfig", "PreprocessingConfig", "canonical", "expand_axis", "label",
@@ -81,6 +82,7 @@ class ExperimentConfig(_Strict):
     timeout_s: float | None = Field(None, gt=0)
     memory_mb: float | None = Field(None, gt=0)
     isolate: bool = True
+    tuning: TuningConfig = TuningConfig()
 
     @field_validator("datasets")
     @classmethod
@@ -265,12 +267,38 @@ def load_config(path: str | Path) -> ExperimentConfig:
     return parse_config(load_yaml(path, ConfigError, "config file"), str(path))
 
 
+@dataclass(frozen=True)
+class Tune:
+    """A parameter chosen by nested search (``{tune: [...]}`` or ``{tune: {low, high, ...}}``);
+    hashable, so choices holding it can key caches. ``spec`` is the canonical JSON of the value."""
+
+    spec: str
+
+    @property
+    def value(self) -> dict[str, Any]:
+        """The ``{tune: ...}`` mapping as written in the config."""
+        return {"tune": json.loads(self.spec)}
+
+
+def is_tune_mapping(value: Any) -> bool:
+    """Whether a raw config value is ``{tune: ...}``."""
+    return isinstance(value, dict) and set(value) == {"tune"}
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Tune):
+        return value.value
+    return str(value)
+
+
 def canonical(value: Any) -> str:
     """Canonical JSON (sorted keys, no spaces): the basis of labels and job ids."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_json_default)
 
 
 def _fmt(value: Any) -> str:
+    if isinstance(value, Tune) or is_tune_mapping(value):
+        return "tuned"  # a tuned parameter does not multiply methods: its label says so
     if isinstance(value, str):
         return value
     return canonical(value)
@@ -298,8 +326,18 @@ class Choice:
 
     @property
     def label(self) -> str:
-        """Readable label."""
+        """Readable label (a tuned parameter shows as ``tuned``)."""
         return label(self.name, self.params_dict)
+
+    @property
+    def ident(self) -> str:
+        """Canonical identity, tuned parameters with their search space."""
+        return canonical([self.name, self.params_dict])
+
+    @property
+    def is_tuned(self) -> bool:
+        """Whether any parameter is tuned."""
+        return any(isinstance(v, Tune) for _, v in self.params)
 
 
 def expand_axis(section: ComponentsField) -> list[Choice]:
@@ -309,7 +347,9 @@ def expand_axis(section: ComponentsField) -> list[Choice]:
     for name, params in entries.items():
         params = params or {}
         keys = sorted(params)
-        values = [params[k] if isinstance(params[k], list) else [params[k]] for k in keys]
+        values = [params[k] if isinstance(params[k], list)
+                  else [Tune(canonical(params[k]["tune"]))] if is_tune_mapping(params[k])
+                  else [params[k]] for k in keys]
         for combo in itertools.product(*values):
             choices.append(Choice(name, tuple(zip(keys, combo))))
     return choices

@@ -18,6 +18,7 @@ from climb_cli.config import (AXES, Choice, DatasetSelection, ExperimentConfig, 
 from climb_cli.datasets.catalog import DatasetSpec, load_catalog, parse_entry, resolve
 from climb_cli.datasets.select import select_datasets
 from climb_cli.errors import ConfigError
+from climb_cli.tuning.space import SECTIONS
 
 
 def derive_seed(*parts: Any) -> int:
@@ -53,6 +54,16 @@ class JobSpec:
     def model_key(self) -> tuple[str, str]:
         """Within a group, jobs with the same key share one fitted model."""
         return (self.classifier.label, self.class_weight.label)
+
+    @property
+    def is_tuned(self) -> bool:
+        """Whether a parameter of the job's resampler, class weight or classifier is tuned."""
+        return self.resampler.is_tuned or self.class_weight.is_tuned or self.classifier.is_tuned
+
+    @property
+    def stage_key(self) -> tuple[str, ...]:
+        """The unit of work a supervisor times: one shared model, or one tuned job's search."""
+        return self.model_key if not self.is_tuned else (*self.model_key, self.threshold.label)
 
 
 def method_label(resampler: Choice, class_weight: Choice, threshold: Choice, classifier: Choice) -> str:
@@ -101,6 +112,7 @@ class Experiment:
     def jobs(self) -> list[JobSpec]:
         """Every job of the grid, in a deterministic order."""
         base = canonical(self.identity())
+        tuning = self.config.tuning.model_dump(mode="json")  # in tuned jobs' identities only
         out = []
         for ds, spec in self.datasets.items():
             data = dataset_identity(spec)
@@ -108,8 +120,11 @@ class Experiment:
                 for cw in self.axes["class_weights"]:
                     for th in self.axes["thresholds"]:
                         for clf in self.axes["classifiers"]:
-                            ident = canonical([base, ds, data, rs.label, cw.label, th.label,
-                                               clf.label])
+                            parts = [c.ident if c.is_tuned else c.label
+                                     for c in (rs, cw, th, clf)]
+                            if any(c.is_tuned for c in (rs, cw, clf)):
+                                parts.append(tuning)
+                            ident = canonical([base, ds, data, *parts])
                             for repeat in range(self.config.cv.n_repeats):
                                 for fold in range(self.config.cv.n_splits):
                                     key = f"{ident}|{repeat}|{fold}".encode()
@@ -190,12 +205,73 @@ def resolve_experiment(config: ExperimentConfig, config_dir: Path = Path(".")) -
                                       "give a value or a non-empty list of values.")
         axes[section] = _applicable(section, expand_axis(raw))
         for choice in axes[section]:
-            components.get(kind, choice.name).check(choice.params_dict)
+            check_choice(section, kind, choice)
     for metric in config.metrics:
         components.get("metric", metric, where="metrics")
     if len(set(config.metrics)) != len(config.metrics):
         raise ConfigError("metrics: a metric is listed twice.")
-    return Experiment(config, datasets, axes, config_dir, combination_notes(axes))
+    notes = combination_notes(axes) + check_tuning(config, axes)
+    return Experiment(config, datasets, axes, config_dir, notes)
+
+
+def check_choice(section: str, kind: str, choice: Choice) -> None:
+    """Validate a choice's parameters with the component; a tuned parameter is checked at every
+    choice (or both ends of its range), the other parameters fixed."""
+    from climb_cli.tuning.space import split_params
+
+    component = components.get(kind, choice.name)
+    where = f"{section}.{choice.name}"
+    try:
+        fixed, dims = split_params(choice.params_dict, where)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if dims and section not in SECTIONS:
+        raise ConfigError(f"{where}: a threshold strategy's parameters cannot be tuned (the "
+                          "strategy already chooses its threshold inside the training fold); "
+                          "tune resampler, class-weight or classifier parameters.")
+    component.check(fixed)
+    for key, dim in dims.items():
+        if key not in component.parameters() and not component.accepts_any_params:
+            component.check({**fixed, key: None})  # the unknown-parameter message
+        for value in dim.edge_values():
+            try:
+                component.check({**fixed, key: value})
+            except ConfigError as exc:
+                raise ConfigError(f"{exc} (a candidate of the tuned parameter '{key}')") from None
+
+
+def check_tuning(config: ExperimentConfig, axes: dict[str, list[Choice]]) -> list[str]:
+    """Validate the tuning block against the grid; returns notes for `bench validate`."""
+    from climb_cli.components.thresholds import OBJECTIVE_NAMES
+
+    tuning = config.tuning
+    tuned = [c for section in SECTIONS for c in axes[section] if c.is_tuned]
+    objective = tuning.objective
+    if objective not in OBJECTIVE_NAMES and objective not in components.available("metric"):
+        valid = sorted(set(OBJECTIVE_NAMES) | set(components.available("metric")))
+        raise ConfigError(f"tuning.objective: unknown objective '{objective}'. Valid objectives "
+                          f"(metrics and threshold objectives) are: {', '.join(valid)}.")
+    notes = []
+    if not tuned:
+        return notes
+    if tuning.search == "grid":
+        from climb_cli.tuning.space import split_params
+
+        for c in tuned:
+            for key, dim in split_params(c.params_dict, c.name)[1].items():
+                if dim.is_range:
+                    raise ConfigError(f"{c.name}.{key}: grid search needs a list of choices "
+                                      "({tune: [...]}); a range needs tuning.search: random or "
+                                      "tpe.")
+        if tuning.n_trials is not None:
+            notes.append(f"tuning.n_trials ({tuning.n_trials}) is ignored by grid search: it "
+                         "tries every candidate")
+    if tuning.search == "tpe":
+        try:
+            import optuna  # noqa: F401
+        except ImportError:
+            raise ConfigError("tuning.search: tpe needs Optuna: pip install optuna") from None
+    return notes
 
 
 def _applicable(section: str, choices: list[Choice]) -> list[Choice]:

@@ -95,16 +95,6 @@ def registered(kind: str) -> dict[str, Component]:
     return _REGISTRY[kind]
 
 
-def available(kind: str) -> dict[str, Component]:
-    """Deprecated alias of ``climb_cli.components.available`` (kept for one release)."""
-    return import_object("climb_cli.components", "available")(kind)  # type: ignore[no-any-return]
-
-
-def get(kind: str, name: str, where: str = "") -> Component:
-    """Deprecated alias of ``climb_cli.components.get`` (kept for one release)."""
-    return import_object("climb_cli.components", "get")(kind, name, where)  # type: ignore[no-any-return]
-
-
 def import_object(module: str, attr: str) -> Any:
     """Import ``module.attr`` lazily (module and attr are bench's own literals, never YAML)."""
     return getattr(importlib.import_module(module), attr)

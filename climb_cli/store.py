@@ -53,6 +53,10 @@ BASE_COLUMNS: dict[str, str] = {
     "predict_time_s": "float64",
     "resample_time_s": "float64",
     "peak_rss_mb": "float64",
+    "tuned_params": "string",
+    "tuning_score": "float64",
+    "n_trials": "int64",
+    "tuning_time_s": "float64",
     "finished_at": "string",
 }
 STATUSES = ("ok", "error", "skipped", "timeout", "memory", "crashed")
@@ -83,6 +87,15 @@ def _atomic_write_bytes(path: Path, write: Any) -> None:
 def atomic_write_text(path: Path, text: str) -> None:
     """Write text so that readers see the old file or the new one, never a partial one."""
     _atomic_write_bytes(path, lambda tmp: tmp.write_text(text))
+
+
+def trials_schema() -> Any:
+    """Arrow schema of trials.parquet: one row per tuning trial of a tuned job."""
+    import pyarrow as pa
+
+    return pa.schema([("job_id", pa.string()), ("finished_at", pa.string()),
+                      ("trial", pa.int64()), ("params", pa.string()), ("score", pa.float64()),
+                      ("fold_scores", pa.string()), ("status", pa.string())])
 
 
 def predictions_schema() -> Any:
@@ -156,18 +169,24 @@ class Sink:
     first, so a row on disk always has its predictions on disk too."""
 
     def __init__(self, out_dir: Path, metrics: Sequence[str], predictions: bool,
-                 max_rows: int = 500, max_seconds: float = 2.0) -> None:
+                 max_rows: int = 500, max_seconds: float = 2.0, trials: bool = False) -> None:
         self.rows = PartWriter(out_dir, schema(metrics), "parts", max_rows=10**12,
                                max_seconds=float("inf"))
+        self.trials = (PartWriter(out_dir, trials_schema(), "trial_parts", max_rows=10**12,
+                                  max_seconds=float("inf")) if trials else None)
         self.preds = (PartWriter(out_dir, predictions_schema(), "pred_parts", max_rows=10**12,
                                  max_seconds=float("inf")) if predictions else None)
         self.max_rows, self.max_seconds = max_rows, max_seconds
         self.last_flush = time.monotonic()
 
-    def add(self, rows: list[dict[str, Any]], predictions: dict[str, Any] | None) -> None:
+    def add(self, rows: list[dict[str, Any]], predictions: dict[str, Any] | None,
+            trials: list[dict[str, Any]] | None = None) -> None:
         """Queue one group's output; flush when enough is buffered or enough time passed."""
         if self.preds is not None and predictions is not None:
             self.preds.add_columns(predictions)
+        if self.trials is not None and trials:
+            stamp = {r["job_id"]: r["finished_at"] for r in rows}
+            self.trials.add_rows([{**t, "finished_at": stamp.get(t["job_id"])} for t in trials])
         self.rows.add_rows(rows)
         if (self.rows.n_buffered >= self.max_rows
                 or time.monotonic() - self.last_flush > self.max_seconds):
@@ -177,6 +196,8 @@ class Sink:
         """Write everything buffered (predictions first)."""
         if self.preds is not None:
             self.preds.flush()
+        if self.trials is not None:
+            self.trials.flush()
         self.rows.flush()
         self.last_flush = time.monotonic()
 
@@ -184,7 +205,7 @@ class Sink:
 def remove_stale_temp_files(out_dir: Path) -> int:
     """Delete hidden partial files a killed run left behind (never visible under real names)."""
     n = 0
-    for pattern in (".*.tmp", "parts/.*.tmp", "pred_parts/.*.tmp"):
+    for pattern in (".*.tmp", "parts/.*.tmp", "pred_parts/.*.tmp", "trial_parts/.*.tmp"):
         for f in out_dir.glob(pattern):
             f.unlink(missing_ok=True)
             n += 1
@@ -331,6 +352,26 @@ def consolidate(out_dir: Path, job_order: Sequence[str], metrics: Sequence[str])
     _atomic_write_bytes(out_dir / "results.parquet", lambda tmp: pq.write_table(table, tmp))
     _atomic_write_bytes(out_dir / "results.csv", lambda tmp: df.to_csv(tmp, index=False))
     return df
+
+
+def consolidate_trials(out_dir: Path, results: Any) -> int:
+    """Rebuild trials.parquet from its parts: the trials of each job's latest row."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = sorted((out_dir / "trial_parts").glob("part-*.parquet"))
+    if not files:
+        return 0
+    keep = set(results["job_id"] + "|" + results["finished_at"].astype(str))
+    tables = []
+    for f in files:
+        t = pq.read_table(f, schema=trials_schema())
+        df = t.to_pandas()
+        df = df[(df["job_id"] + "|" + df["finished_at"]).isin(keep)]
+        tables.append(pa.Table.from_pandas(df, schema=trials_schema(), preserve_index=False))
+    table = pa.concat_tables(tables)
+    _atomic_write_bytes(out_dir / "trials.parquet", lambda tmp: pq.write_table(table, tmp))
+    return table.num_rows
 
 
 def consolidate_predictions(out_dir: Path, results: Any) -> int:

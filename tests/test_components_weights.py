@@ -11,7 +11,7 @@ from imblearn.over_sampling import SMOTE
 from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 
-from climb_cli import registry
+from climb_cli import components
 from climb_cli.components.class_weights import combination_warnings, effective_prior
 
 NAMES = ["neg", "pos"]
@@ -19,7 +19,7 @@ NAMES = ["neg", "pos"]
 
 def _weights(name: str, params: dict[str, Any], y_fit: np.ndarray,
              y_train: np.ndarray) -> dict[int, float] | None:
-    return registry.get("class_weight", name).build(params)(y_fit, y_train, NAMES)
+    return components.get("class_weight", name).build(params)(y_fit, y_train, NAMES)
 
 
 def test_balanced_after_smote_is_the_unweighted_model() -> None:
@@ -107,6 +107,6 @@ def test_balancing_samplers_really_balance_with_their_defaults() -> None:
 
     X, y = make_classification(n_samples=300, weights=[0.85], random_state=1)
     for name in sorted(FULLY_BALANCING - {"smotenc", "smoten"}):
-        sampler = registry.get("resampler", name).build({}, random_state=0)
+        sampler = components.get("resampler", name).build({}, random_state=0)
         counts = np.bincount(sampler.fit_resample(X, y)[1])
         assert counts[0] == counts[1], name

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from climb_cli import registry
+from climb_cli import components, registry
 
 METRICS = ["f1", "roc_auc", "pr_auc", "brier"]
 
@@ -33,7 +33,7 @@ class Segfaulting:
 
 @pytest.fixture
 def segfaulting() -> Any:
-    registry.get("classifier", "logreg")
+    components.get("classifier", "logreg")
     registry.register(registry.Component("classifier", "segfault", "test", lambda p, **kw:
                                          Segfaulting(kw.get("random_state"))))
     yield

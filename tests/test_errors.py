@@ -19,7 +19,7 @@ def test_unknown_top_level_key(cli: Any, write_config: Any) -> None:
     _fails(cli("validate", path),
            f"{path}: unknown key 'foo'. Valid keys are: catalog, class_weights, classifiers, cv, "
            "datasets, isolate, memory_mb, metrics, n_jobs, name, preprocessing, resamplers, "
-           "save_predictions, seed, thresholds, timeout_s.")
+           "save_predictions, seed, thresholds, timeout_s, tuning.")
 
 
 def test_unknown_nested_key(cli: Any, write_config: Any) -> None:
@@ -39,9 +39,10 @@ def test_unknown_component_lists_available(cli: Any, write_config: Any) -> None:
 def test_unknown_classifier_in_list_form(cli: Any, write_config: Any) -> None:
     path = write_config({"classifiers": ["logreg", "xgb"]})
     _fails(cli("validate", path),
-           "classifiers: unknown classifier 'xgb'. Available classifiers are: adaboost, bagging, "
-           "balanced_bagging, brf, catboost, dt, easy_ensemble, et, gb, hgb, knn, lgbm, linear_svm, "
-           "logreg, mlp, nb, rf, rusboost, spe, svm, xgboost.")
+           "classifiers: unknown classifier 'xgb'. Available classifiers are: adaboost, adacost, "
+           "adauboost, asymboost, bagging, balance_cascade, balanced_bagging, brf, catboost, cs, "
+           "dt, easy_ensemble, et, gb, hgb, knn, lgbm, linear_svm, logreg, mlp, nb, overbagging, "
+           "overboost, rf, rusboost, smote_bagging, smoteboost, spe, svm, underbagging, xgboost.")
 
 
 def test_missing_optional_extra(cli: Any, write_config: Any) -> None:

@@ -106,9 +106,9 @@ def test_the_summary_says_failed_jobs_were_kept_and_how_to_retry(
 
 
 def test_progress_advances_by_planned_work(write_config: Any, tmp_path: Path) -> None:
-    from climb_cli.engine.runner import prepare, run_experiment
+    from climb_cli.engine.runner import load_experiment, run_experiment
 
-    exp = prepare(write_config())
+    exp = load_experiment(write_config())
     seen: dict[str, Any] = {"work": [], "jobs": 0}
     run_experiment(exp, tmp_path / "o", n_jobs=1,
                    on_start=lambda n, total: seen.update(n=n, total=total),

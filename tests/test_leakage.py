@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from climb_cli import registry
+from climb_cli import components, registry
 from climb_cli.config import ExperimentConfig
 from climb_cli.datasets.loaders import load_dataset
 from climb_cli.engine.rows import RunContext
@@ -53,7 +53,7 @@ class SpyClassifier:
 def spies() -> Any:
     for calls in CALLS.values():
         calls.clear()
-    registry.get("resampler", "none")  # load the built-ins first
+    components.get("resampler", "none")  # load the built-ins first
     registry.register(registry.Component("resampler", "spy", "test spy",
                                          lambda params, **kw: SpyResampler()))
     registry.register(registry.Component("classifier", "spy", "test spy",

@@ -128,7 +128,7 @@ def test_multiclass_gmean_is_nan_when_a_class_is_absent() -> None:
 
 
 def test_metric_descriptions_name_what_they_compute() -> None:
-    from climb_cli.registry import get
+    from climb_cli.components import get
 
     assert "geometric mean of the per-class recalls" in get("metric", "gmean").description
     assert "mean over classes" in get("metric", "gmean_macro").description

@@ -57,8 +57,11 @@ def test_threshold_strategies_on_real_data(run_with_predictions: Path) -> None:
     df = pd.read_parquet(run_with_predictions / "results.parquet")
     eco = df[df.dataset == "keel/ecoli3"]
     assert (eco.loc[eco.threshold == "fixed", "threshold_value"] == 0.3).all()
-    # prior: the positive prevalence of the training fold (35 of 336 rows overall)
-    assert eco.loc[eco.threshold == "prior", "threshold_value"].between(0.09, 0.12).all()
+    # prior: the positive share of the data the model was fitted on -- the training fold's
+    # prevalence without resampling (35 of 336 rows overall), 0.5 after a balancing resampler
+    prior = eco[eco.threshold == "prior"]
+    assert prior.loc[prior.resampler == "none", "threshold_value"].between(0.09, 0.12).all()
+    assert (prior.loc[prior.resampler == "rus", "threshold_value"] == 0.5).all()
     holdout = eco.loc[eco.threshold == "holdout", "threshold_value"]
     assert set(np.round(holdout, 2)) <= {round(0.05 * i, 2) for i in range(1, 11)}
     tuned = eco[eco.threshold == "tuned"]

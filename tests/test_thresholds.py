@@ -14,7 +14,7 @@ from sklearn.model_selection import StratifiedKFold, TunedThresholdClassifierCV
 from climb_cli.components.class_weights import effective_prior
 from climb_cli.components.thresholds import (Decision, applicable_params, confusion_at, objective,
                                              tune_threshold)
-from climb_cli.registry import get
+from climb_cli.components import get
 
 rng = np.random.default_rng(1)
 Y = (rng.uniform(size=300) < 0.1).astype(int)

@@ -11,6 +11,8 @@ from typing import Any
 
 from climb_cli import registry
 from climb_cli.components import (  # noqa: F401 - importing registers the built-ins
+    bagging,
+    boosting,
     class_weights,
     classifiers,
     metrics,

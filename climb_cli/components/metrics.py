@@ -242,4 +242,4 @@ def get_metric(name: str) -> Metric:
     """The Metric object registered as ``name``."""
     from climb_cli import registry
 
-    return registry.get("metric", name).build({})
+    return registry.registered("metric")[name].build({})

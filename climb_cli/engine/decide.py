@@ -32,6 +32,7 @@ class InnerScores:
     model: ModelSpec
     inner: InnerData
     n_classes: int
+    resampler: Choice | None = None  # the inner parts' resampler (default: the group's)
     _cache: dict[InnerKey, tuple[list[tuple[np.ndarray, np.ndarray]], float, bool]] = field(
         default_factory=dict)
 
@@ -41,12 +42,19 @@ class InnerScores:
         if key not in self._cache:
             start = time.perf_counter()
             out, raw = [], False
-            for Xi, yi, yi_before, Xv, yv in self.inner.get(key):
+            for Xi, yi, yi_before, Xv, yv in self.inner.get(key, self.resampler):
                 fitted = self.model.fit(Xi, yi, yi_before)
                 scores, raw = positive_scores(fitted.estimator, Xv, self.n_classes)
                 out.append((yv, scores))
             self._cache[key] = (out, time.perf_counter() - start, raw)
         return self._cache[key]
+
+
+    def prefill(self, key: InnerKey, scores: list[tuple[np.ndarray, np.ndarray]], raw: bool
+                ) -> None:
+        """Scores already computed for ``key`` (a search's chosen candidate on the same inner
+        splits, data and seeds: exactly what ``get`` would compute)."""
+        self._cache[key] = (scores, 0.0, raw)
 
 
 def decide_labels(threshold: Choice, proba: np.ndarray, fit_prior: np.ndarray, n_classes: int,

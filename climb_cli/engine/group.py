@@ -37,12 +37,14 @@ def collect(group: Group, ctx: RunContext) -> GroupResult:
     """Run a group in this process and gather what it emits."""
     rows: list[dict[str, Any]] = []
     preds: list[dict[str, Any]] = []
+    trials: list[dict[str, Any]] = []
 
     def emit(kind: str, payload: Any) -> None:
         if kind == "rows":
             rows.extend(payload[0])
             if payload[1] is not None:
                 preds.append(payload[1])
+            trials.extend(payload[2])
 
     start = time.perf_counter()
     with thread_limit(ctx):
@@ -52,4 +54,4 @@ def collect(group: Group, ctx: RunContext) -> GroupResult:
             done = {r["job_id"] for r in rows}
             rows += [finish(base_row(job, ctx), "error", exc) for job in group.jobs
                      if job.job_id not in done]
-    return GroupResult(rows, merge_columns(preds), time.perf_counter() - start)
+    return GroupResult(rows, merge_columns(preds), time.perf_counter() - start, trials)

@@ -67,11 +67,13 @@ def run_isolated(group: Group, ctx: RunContext) -> GroupResult:
     pending = {job.job_id: job for job in group.jobs}
     rows: list[dict[str, Any]] = []
     preds: list[dict[str, Any]] = []
+    trials: list[dict[str, Any]] = []
     compute = 0.0
     while pending:
         started = time.perf_counter()
-        received, pred_parts, failure, work_s = _supervise(
+        received, pred_parts, failure, work_s, trial_rows = _supervise(
             replace(group, jobs=list(pending.values())), ctx)
+        trials += trial_rows
         compute += work_s if work_s is not None else time.perf_counter() - started
         for row in received:
             if pending.pop(row["job_id"], None) is not None:
@@ -82,11 +84,11 @@ def run_isolated(group: Group, ctx: RunContext) -> GroupResult:
                      for j in pending.values()]
             break
         status, key, message = failure
-        hit = [j for j in pending.values() if key is None or j.model_key == key]
+        hit = [j for j in pending.values() if key is None or j.stage_key == key]
         for job in hit:
             rows.append(finish(base_row(job, ctx), status, message))
             del pending[job.job_id]
-    return GroupResult(rows, merge_columns(preds), compute)
+    return GroupResult(rows, merge_columns(preds), compute, trials)
 
 
 def _child(group: Group, ctx: RunContext, fd: int) -> None:
@@ -98,7 +100,10 @@ def _child(group: Group, ctx: RunContext, fd: int) -> None:
 
     start = time.perf_counter()
     try:
-        with thread_limit(ctx):
+        # always one thread in a forked child: an OpenMP runtime the parent already started does
+        # not survive fork (libgomp deadlocks on its first parallel region), and one thread
+        # needs no pool
+        with thread_limit(replace(ctx, limit_threads=True)):
             run_group_emitting(group, ctx, send)
         send("done", time.perf_counter() - start)
     except BaseException as exc:  # noqa: BLE001 - report, never propagate out of a fork
@@ -128,8 +133,9 @@ def _rss_mb(pid: int) -> float:
     return resident_pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def _supervise(group: Group, ctx: RunContext) -> tuple[list[dict[str, Any]], list[Any],
-                                                          Failure | None, float | None]:
+def _supervise(group: Group, ctx: RunContext
+               ) -> tuple[list[dict[str, Any]], list[Any], Failure | None, float | None,
+                          list[dict[str, Any]]]:
     """Fork a child for ``group``; return its rows, predictions, failure (if any) and the time the
     child spent working (None if it did not finish)."""
     r, w = os.pipe()
@@ -155,6 +161,7 @@ def _supervise(group: Group, ctx: RunContext) -> tuple[list[dict[str, Any]], lis
     os.close(w)
     rows: list[dict[str, Any]] = []
     preds: list[Any] = []
+    trials: list[dict[str, Any]] = []
     stage: Any = None
     started = time.monotonic()
     limited = ctx.timeout_s is not None or ctx.memory_mb is not None
@@ -176,6 +183,7 @@ def _supervise(group: Group, ctx: RunContext) -> tuple[list[dict[str, Any]], lis
                     rows += payload[0]
                     if payload[1] is not None:
                         preds.append(payload[1])
+                    trials += payload[2]
                 elif kind == "done":
                     finished, work_s = True, payload
                     break
@@ -197,10 +205,10 @@ def _supervise(group: Group, ctx: RunContext) -> tuple[list[dict[str, Any]], lis
         os.close(r)
         _, status = os.waitpid(pid, 0)
     if finished or failure is not None:
-        return rows, preds, failure, work_s
+        return rows, preds, failure, work_s, trials
     if os.WIFSIGNALED(status):
         sig = signal.Signals(os.WTERMSIG(status)).name
         message = f"the process running this job died with {sig}"
     else:
         message = f"the process running this job exited with code {os.WEXITSTATUS(status)}"
-    return rows, preds, ("crashed", stage, message), None
+    return rows, preds, ("crashed", stage, message), None, trials

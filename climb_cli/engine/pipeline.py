@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,14 +21,16 @@ from climb_cli.engine.decide import InnerScores, decide_labels
 from climb_cli.components.class_weights import effective_prior
 from climb_cli.engine.fit import ModelSpec, positive_scores, predict_scores
 from climb_cli.engine.plan import Group
-from climb_cli.engine.prepare import InnerData, prepare_fold
+from climb_cli.config import Choice
+from climb_cli.engine.prepare import (InnerData, Prepared, check_resampler_applies, preprocess_part,
+                                     resample)
 from climb_cli.engine.rows import (Emit, PredictionCollector, RunContext, SkipJob, base_row,
                                    finish, peak_rss_mb)
 from climb_cli.engine.score import score
 from climb_cli.engine.split import component_seed, effective_splits, outer_split
 from climb_cli.grid import JobSpec
 
-__all__ = ["FoldData", "run_group_emitting"]
+__all__ = ["FoldData", "resampled_info", "run_group_emitting", "run_model"]
 
 
 @dataclass
@@ -36,25 +38,36 @@ class FoldData:
     """One outer fold after the shared stage: what every model of the group starts from."""
 
     ds: Dataset
-    X_fit: np.ndarray       # preprocessed, resampled training fold
-    y_fit: np.ndarray
+    X_fit: np.ndarray | None  # preprocessed, resampled training fold (None: resampler tuned)
+    y_fit: np.ndarray | None
     y_train: np.ndarray     # training-fold labels before resampling
     X_test: np.ndarray      # preprocessed test fold (never resampled)
     y_test: np.ndarray
     test_index: np.ndarray
     inner: InnerData
     info: dict[str, Any]    # fold facts copied into every row
+    outer: Prepared         # the preprocessed training fold before resampling
+    X_test_raw: Any         # the test fold as loaded (for models fitted on an inner part)
+    rs_seed: int
+    _resampled: dict[Choice, tuple[np.ndarray, np.ndarray, float]] = field(default_factory=dict)
+
+    def resampled(self, resampler: Choice) -> tuple[np.ndarray, np.ndarray, float]:
+        """The training fold resampled with ``resampler`` (once per distinct configuration)."""
+        if resampler not in self._resampled:
+            self._resampled[resampler] = resample(self.outer, resampler, self.rs_seed)
+        return self._resampled[resampler]
 
 
 def run_group_emitting(group: Group, ctx: RunContext, emit: Emit) -> None:
-    """Run a group, announcing each stage and emitting ``rows`` = (rows, prediction columns)."""
+    """Run a group, announcing each stage and emitting ``rows`` = (rows, prediction columns,
+    tuning trials)."""
     emit("begin", None)
     ds = load_cached(group.dataset, ctx.openml)
     try:
         train, test = outer_split(ds, ctx, group.repeat, group.fold)
     except SkipJob as exc:
         emit("rows", ([finish(base_row(job, ctx), "skipped", str(exc)) for job in group.jobs],
-                      None))
+                      None, []))
         return
     X_train, X_test = ds.X.iloc[train], ds.X.iloc[test]
     y_train, y_test = ds.y[train], ds.y[test]
@@ -72,32 +85,47 @@ def run_group_emitting(group: Group, ctx: RunContext, emit: Emit) -> None:
         return [finish({**base_row(job, ctx), **info}, status, error) for job in jobs]
 
     try:
-        Xrs, yrs, (Xte,), resample_time = prepare_fold(X_train, y_train, [X_test],
-                                                       group.resampler, ctx, rs_seed)
+        outer = preprocess_part(X_train, y_train, [X_test], ctx)
+        check_resampler_applies(group.resampler, len(outer.categorical), outer.X.shape[1])
+        # a tuned resampler is applied per job, with the values its search chooses
+        Xrs, yrs, resample_time = ((None, None, 0.0) if group.resampler.is_tuned
+                                   else resample(outer, group.resampler, rs_seed))
     except SkipJob as exc:
-        emit("rows", (rows_for(group.jobs, "skipped", str(exc)), None))
+        emit("rows", (rows_for(group.jobs, "skipped", str(exc)), None, []))
         return
     except Exception as exc:  # noqa: BLE001 - a failed shared stage fails its jobs, as rows
-        emit("rows", (rows_for(group.jobs, "error", exc), None))
+        emit("rows", (rows_for(group.jobs, "error", exc), None, []))
         return
-    resampled_counts = np.bincount(yrs, minlength=ds.n_classes)
-    info.update({"n_train_resampled": len(yrs), "resample_time_s": resample_time,
-                 "resampled_class_counts": json.dumps(
-                     {c: int(n) for c, n in zip(ds.class_names, resampled_counts)})})
-    fold = FoldData(ds, Xrs, yrs, y_train, Xte, y_test, test,
+    if yrs is not None:
+        info.update(resampled_info(yrs, resample_time, ds.class_names))
+    fold = FoldData(ds, Xrs, yrs, y_train, outer.others[0], y_test, test,
                     InnerData(X_train, y_train, group.resampler, ctx, ds.name, group.repeat,
-                              rs_seed), info)
-    by_model: dict[tuple[str, str], list[JobSpec]] = defaultdict(list)
+                              rs_seed), info, outer, X_test, rs_seed)
+    stages: dict[tuple[str, ...], list[JobSpec]] = defaultdict(list)
     for job in group.jobs:
-        by_model[job.model_key].append(job)
-    for key, jobs in by_model.items():
+        stages[job.stage_key].append(job)
+    for key, jobs in stages.items():
         emit("begin", key)
         preds = (PredictionCollector(test, y_test, group.repeat, group.fold)
                  if ctx.save_predictions else None)
-        rows = run_model(jobs, fold, ctx, preds)
+        trials: list[dict[str, Any]] = []
+        if jobs[0].is_tuned:
+            from climb_cli.engine.tuned import run_tuned
+
+            rows = [run_tuned(job, fold, ctx, preds, trials) for job in jobs]
+        else:
+            rows = run_model(jobs, fold, ctx, preds)
         for row in rows:
             row["peak_rss_mb"] = peak_rss_mb()
-        emit("rows", (rows, preds.columns() if preds else None))
+        emit("rows", (rows, preds.columns() if preds else None, trials))
+
+
+def resampled_info(y: np.ndarray, seconds: float, class_names: list[str]) -> dict[str, Any]:
+    """Row columns describing a resampled training fold."""
+    counts = np.bincount(y, minlength=len(class_names))
+    return {"n_train_resampled": len(y), "resample_time_s": seconds,
+            "resampled_class_counts": json.dumps(
+                {c: int(n) for c, n in zip(class_names, counts)})}
 
 
 def run_model(jobs: list[JobSpec], fold: FoldData, ctx: RunContext,
@@ -113,6 +141,7 @@ def run_model(jobs: list[JobSpec], fold: FoldData, ctx: RunContext,
 
     try:
         start = time.perf_counter()
+        assert fold.X_fit is not None and fold.y_fit is not None  # untuned: resampled once
         fitted = spec.fit(fold.X_fit, fold.y_fit, fold.y_train)
         fit_time = time.perf_counter() - start
         start = time.perf_counter()

@@ -26,23 +26,53 @@ class Group:
     fold: int
     resampler: Choice
     jobs: list[JobSpec] = field(default_factory=list)
+    tuning: Any = None  # the config's TuningConfig (for the plan of tuned jobs)
 
     def work(self) -> dict[str, int]:
-        """Fits and resamplings this group will do (at most; skipped jobs do less)."""
+        """Fits, resamplings, searches and trials this group will do (at most; skipped jobs do
+        less; a staged n_estimators search fits once for all its values)."""
         from climb_cli.components import get
 
-        def n_parts(key: tuple[str, Any]) -> int:
-            return int(key[1]) if key[0] == "cv" else 1
-
         models: dict[tuple[str, str], set[tuple[str, Any]]] = defaultdict(set)
+        out = {"fits": 0, "resamplings": 0, "searches": 0, "trials": 0}
+        inner: set[tuple[str, Any]] = set()
         for job in self.jobs:
             strategy = get("threshold", job.threshold.name).build(job.threshold.params_dict)
+            if job.is_tuned:
+                self._tuned_work(job, strategy.inner, out)
+                continue
             keys = models[job.model_key]
             if strategy.inner is not None:
                 keys.add(strategy.inner)
-        inner = set().union(*models.values())
-        return {"fits": sum(1 + sum(n_parts(k) for k in keys) for keys in models.values()),
-                "resamplings": 1 + sum(n_parts(k) for k in inner)}
+        inner = set().union(*models.values()) if models else set()
+        out["fits"] += sum(1 + sum(_n_parts(k) for k in keys) for keys in models.values())
+        out["resamplings"] += (0 if self.resampler.is_tuned else 1) \
+            + sum(_n_parts(k) for k in inner)
+        return out
+
+    def _tuned_work(self, job: JobSpec, threshold_inner: Any, out: dict[str, int]) -> None:
+        from climb_cli.tuning.space import method_space
+        from climb_cli.tuning.staged import STAGED
+
+        space = method_space(job.resampler, job.class_weight, job.classifier)
+        key = self.tuning.inner.key()
+        trials = self.tuning.trials(space.grid_size() if space.is_finite else None)
+        staged = space.values_of("classifier__n_estimators")
+        per_fit = len(staged) if staged and job.classifier.name in STAGED else 1
+        out["searches"] += 1
+        out["trials"] += trials
+        out["fits"] += -(-trials // per_fit) * _n_parts(key) + 1
+        if threshold_inner is not None and threshold_inner != key:
+            out["fits"] += _n_parts(threshold_inner)
+        rs_values = 1
+        for k, d in space.dims:
+            if k.startswith("resampler__"):
+                rs_values *= len(d.choices) if d.choices is not None else trials
+        out["resamplings"] += min(rs_values, trials) * _n_parts(key) + 1
+
+
+def _n_parts(key: tuple[str, Any]) -> int:
+    return int(key[1]) if key[0] == "cv" else 1
 
 
 def weight(group: Group) -> float:
@@ -60,7 +90,8 @@ def plan(experiment: Experiment, jobs: list[JobSpec], share: bool = True) -> lis
     for job in jobs:
         key = job.group_key if share else (*job.group_key, job.job_id)
         if key not in groups:
-            groups[key] = Group(experiment.datasets[job.dataset], job.repeat, job.fold, job.resampler)
+            groups[key] = Group(experiment.datasets[job.dataset], job.repeat, job.fold,
+                                job.resampler, tuning=experiment.config.tuning)
         groups[key].jobs.append(job)
     order = {name: i for i, name in enumerate(experiment.datasets)}
 
@@ -74,7 +105,7 @@ def plan(experiment: Experiment, jobs: list[JobSpec], share: bool = True) -> lis
 def summarize(groups: list[Group]) -> dict[str, int]:
     """Totals for ``--dry-run``: groups, jobs, fits and resamplings planned."""
     out = {"groups": len(groups), "jobs": sum(len(g.jobs) for g in groups), "fits": 0,
-           "resamplings": 0}
+           "resamplings": 0, "searches": 0, "trials": 0}
     for g in groups:
         for k, v in g.work().items():
             out[k] += v

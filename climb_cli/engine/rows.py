@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,7 @@ from climb_cli.config import canonical
 from climb_cli.datasets.openml_source import OpenMLOptions
 from climb_cli.grid import JobSpec
 from climb_cli.store import now_iso
+from climb_cli.tuning.settings import SearchPlan
 
 __all__ = ["MAX_ERROR_CHARS", "Emit", "GroupResult", "PredictionCollector", "RunContext",
            "SkipJob", "base_row", "finish", "merge_columns", "peak_rss_mb", "short_error",
@@ -41,6 +42,7 @@ class RunContext:
     isolate: bool = True
     timeout_s: float | None = None
     memory_mb: float | None = None
+    tuning: SearchPlan | None = None
 
 
 @dataclass
@@ -50,6 +52,7 @@ class GroupResult:
     rows: list[dict[str, Any]]
     predictions: dict[str, Any] | None = None
     compute_s: float = 0.0  # time spent doing the group's work (in the child when isolated)
+    trials: list[dict[str, Any]] = field(default_factory=list)  # tuning trials (--save-trials)
 
 
 class SkipJob(Exception):

@@ -49,7 +49,7 @@ ProgressFn = Callable[[int, list[dict[str, Any]], float], None]
 StartFn = Callable[[int, float], None]  # (pending jobs, total planned work)
 
 
-def prepare(config_path: Path) -> Experiment:
+def load_experiment(config_path: Path) -> Experiment:
     """Load, validate and resolve a config file."""
     config = load_config(config_path)
     return resolve_experiment(config, config_path.resolve().parent)
@@ -139,6 +139,7 @@ def run_experiment(
     backend: str = "loky",
     scheduler: str | None = None,
     share: bool = True,
+    save_trials: bool = False,
     on_start: StartFn | None = None,
     on_rows: ProgressFn | None = None,
 ) -> RunSummary:
@@ -157,7 +158,8 @@ def run_experiment(
     with store.RunLock(output):
         return _run_locked(experiment, jobs, output, config, resume=resume,
                            retry_failed=retry_failed, openml=openml, backend=backend,
-                           scheduler=scheduler, share=share, on_start=on_start, on_rows=on_rows)
+                           scheduler=scheduler, share=share, save_trials=save_trials,
+                           on_start=on_start, on_rows=on_rows)
 
 
 @dataclass
@@ -195,15 +197,16 @@ def _plan_only(experiment: Experiment, jobs: list[Any], output: Path, resume: bo
 
 def _run_locked(experiment: Experiment, jobs: list[Any], output: Path, config: ExperimentConfig,
                 *, resume: bool, retry_failed: bool, openml: Any, backend: str,
-                scheduler: str | None, share: bool, on_start: StartFn | None,
-                on_rows: ProgressFn | None) -> RunSummary:
+                scheduler: str | None, share: bool, save_trials: bool,
+                on_start: StartFn | None, on_rows: ProgressFn | None) -> RunSummary:
     from climb_cli.datasets.openml_source import OpenMLOptions
     from climb_cli.engine.rescore import rescore
     from climb_cli.engine.rows import RunContext
+    from climb_cli.tuning.settings import search_plan
 
     store.remove_stale_temp_files(output)
     todo = _todo(jobs, output, resume, retry_failed, config.metrics)
-    sink = store.Sink(output, config.metrics, config.save_predictions)
+    sink = store.Sink(output, config.metrics, config.save_predictions, trials=save_trials)
     # a metric added after jobs ran: computed from stored predictions, else those jobs run again
     rescored = rescore(output, todo.stale, config.metrics, sink)
     rerun = todo.stale - rescored
@@ -229,11 +232,12 @@ def _run_locked(experiment: Experiment, jobs: list[Any], output: Path, config: E
                      openml=openml or OpenMLOptions.from_env(),
                      allow_fewer_splits=config.cv.allow_fewer_splits,
                      isolate=config.isolate, timeout_s=config.timeout_s,
-                     memory_mb=config.memory_mb)
+                     memory_mb=config.memory_mb,
+                     tuning=search_plan(config.tuning, save_trials))
     log = store.RunLog(output)
+    rescored_note = f", {len(rescored)} given new metrics from predictions" if rescored else ""
     log.line(f"start {config.name}: {len(jobs)} jobs, {len(already)} done, {len(pending)} pending,"
-             f" {len(rescored)} rescored from predictions, {len(groups)} groups, "
-             f"backend={backend}, workers={workers}")
+             f" {len(groups)} groups, backend={backend}, workers={workers}{rescored_note}")
     # progress is weighted by planned work (groups run largest first, so counting jobs would
     # make the first estimates far too optimistic)
     job_work = {j.job_id: weight(g) / len(g.jobs) for g in groups for j in g.jobs}
@@ -242,7 +246,7 @@ def _run_locked(experiment: Experiment, jobs: list[Any], output: Path, config: E
     t0 = time.perf_counter()
     try:
         for result in _execute(groups, ctx, workers, backend, scheduler):
-            sink.add(result.rows, result.predictions)
+            sink.add(result.rows, result.predictions, result.trials)
             summary.compute_s += result.compute_s
             log.rows(result.rows)
             summary.executed += len(result.rows)
@@ -259,6 +263,8 @@ def _run_locked(experiment: Experiment, jobs: list[Any], output: Path, config: E
     summary.status_counts = Counter(df["status"])
     if config.save_predictions:
         summary.n_predictions = store.consolidate_predictions(output, df)
+    if save_trials:
+        store.consolidate_trials(output, df)
     store.write_manifest(output, status="complete", finished_at=store.now_iso(),
                          elapsed_s=round(summary.elapsed_s, 3),
                          compute_s=round(summary.compute_s, 3),

@@ -13,7 +13,7 @@ from climb_cli.grid import derive_seed
 
 __all__ = ["InnerKey", "component_seed", "effective_splits", "inner_splits", "outer_split"]
 
-InnerKey = tuple[str, Any]  # ("cv", k) or ("holdout", test_fraction)
+InnerKey = tuple[str, Any]  # ("cv", k), ("holdout", fraction) or ("shuffle", fraction)
 
 
 def component_seed(seed: int, purpose: str, dataset: str, repeat: int, label: Any) -> int:
@@ -55,10 +55,13 @@ def outer_split(ds: Dataset, ctx: RunContext, repeat: int, fold: int
 
 def inner_splits(key: InnerKey, y_train: np.ndarray, seed: int
                  ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Inner splits of the training fold: stratified k-fold, or one stratified holdout."""
-    from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
+    """Inner splits of the training fold: stratified k-fold, one stratified holdout, or one
+    plain shuffled holdout (``shuffle``, as Balancing the Scales' validation split)."""
+    from sklearn.model_selection import ShuffleSplit, StratifiedKFold, StratifiedShuffleSplit
 
     kind, value = key
     splitter: Any = (StratifiedKFold(int(value), shuffle=True, random_state=seed) if kind == "cv"
-                     else StratifiedShuffleSplit(1, test_size=float(value), random_state=seed))
+                     else StratifiedShuffleSplit(1, test_size=float(value), random_state=seed)
+                     if kind == "holdout"
+                     else ShuffleSplit(1, test_size=float(value), random_state=seed))
     return list(splitter.split(np.zeros(len(y_train)), y_train))

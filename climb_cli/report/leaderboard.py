@@ -29,18 +29,18 @@ COLUMNS = ["rank", "method", "mean", "std", "mean_rank", "n_datasets", "wins", "
 
 def metric_direction(metric: str) -> bool:
     """greater_is_better for a registered metric (unknown columns are assumed greater-is-better)."""
-    from climb_cli import registry
+    from climb_cli import components
 
-    comps = registry.available("metric")
+    comps = components.available("metric")
     return comps[metric].has("greater_is_better") if metric in comps else True
 
 
 def available_metrics(results: pd.DataFrame) -> list[str]:
     """Metric columns present in a results table."""
-    from climb_cli import registry
+    from climb_cli import components
     from climb_cli.store import BASE_COLUMNS
 
-    registered = registry.available("metric")
+    registered = components.available("metric")
     return [c for c in results.columns if c not in BASE_COLUMNS and c in registered]
 
 

@@ -146,4 +146,24 @@ def all_plots(results: pd.DataFrame, metric: str, irs: pd.Series, out_dir: Path,
     return [*cd_diagram(scores, metric, out_dir, test, failed, alpha=alpha),
             *rank_heatmap(results, scores, metric, out_dir),
             *score_distribution(results, metric, out_dir),
-            *score_vs_imbalance(results, metric, irs, out_dir)]
+            *score_vs_imbalance(results, metric, irs, out_dir),
+            *chosen_values(results, out_dir)]
+
+
+def chosen_values(results: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Bar charts of how often each value of each tuned parameter was chosen (none if untuned)."""
+    from climb_cli.report.views import chosen_hyperparameters
+
+    table = chosen_hyperparameters(results)
+    if table.empty:
+        return []
+    plt = _plt()
+    panels = list(table.groupby(["method", "parameter"], sort=True))[:12]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(8, 1.6 + 1.4 * len(panels)), squeeze=False)
+    for ax, ((method, param), g) in zip(axes[:, 0], panels):
+        ax.barh(g["value"].astype(str), g["chosen"], color="#4c72b0")
+        ax.set_title(f"{method}: {param}".replace("$", r"\$"), fontsize=8, loc="left")
+        ax.set_xlabel("outer folds where chosen", fontsize=8)
+        ax.tick_params(labelsize=8)
+    fig.tight_layout()
+    return _save(fig, out_dir, "chosen_hyperparameters")

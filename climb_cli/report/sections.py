@@ -19,7 +19,7 @@ import pandas as pd
 from climb_cli.report.data import baselines, cell_matrix, identical_groups
 from climb_cli.report.leaderboard import metric_direction
 from climb_cli.report.views import (FACTORS, best_per_classifier, by_factor, by_imbalance_level,
-                                    dataset_table)
+                                    chosen_hyperparameters, dataset_table)
 
 
 @dataclass
@@ -168,6 +168,14 @@ def _datasets(ctx: Context, metric: str) -> list[Block]:
                   wide_only=True)]
 
 
+def _chosen(ctx: Context, metric: str) -> list[Block]:
+    # independent of the metric: shown once, with the first one
+    table = chosen_hyperparameters(ctx.results) if metric == ctx.metrics[0] else None
+    return ([Block("chosen_hyperparameters", "chosen hyperparameters (values chosen inside the "
+                   "training folds, times chosen over outer folds)", table=table)]
+            if table is not None and len(table) else [])
+
+
 # The report, in order: add a view here and every format shows it.
 VIEWS: list[tuple[str, Callable[[Context, str], list[Block]]]] = [
     ("leaderboard", _leaderboard),
@@ -177,6 +185,7 @@ VIEWS: list[tuple[str, Callable[[Context, str], list[Block]]]] = [
     ("best_per_classifier", _best),
     ("by_imbalance_level", _levels),
     ("datasets", _datasets),
+    ("chosen_hyperparameters", _chosen),
 ]
 
 

@@ -114,3 +114,28 @@ def imbalance_ratios(results: pd.DataFrame, facts: dict[str, Any]) -> pd.Series:
     """Imbalance ratio per dataset (from the run's manifest facts; NaN when unknown)."""
     return pd.Series({ds: (facts.get(ds) or {}).get("imbalance_ratio", np.nan)
                       for ds in sorted(results["dataset"].unique())}, dtype=float)
+
+
+def chosen_hyperparameters(results: pd.DataFrame) -> pd.DataFrame:
+    """For each tuned method: how often each value of each tuned parameter was chosen (over the
+    folds where its search succeeded). Empty when nothing was tuned."""
+    import json
+
+    cols = ["method", "parameter", "value", "chosen", "share"]
+    if "tuned_params" not in results.columns:
+        return pd.DataFrame(columns=cols)
+    tuned = results[(results["status"] == "ok") & results["tuned_params"].notna()]
+    rows = []
+    for method, g in tuned.groupby("method", sort=True):
+        counts: dict[tuple[str, str], int] = {}
+        for text in g["tuned_params"]:
+            for section, params in json.loads(text).items():
+                for name, value in params.items():
+                    # continuous values to 3 significant digits, so nearby draws count together
+                    shown = f"{value:.3g}" if isinstance(value, float) else json.dumps(value)
+                    key = (f"{section}.{name}", shown)
+                    counts[key] = counts.get(key, 0) + 1
+        for (param, value), n in sorted(counts.items(), key=lambda kv: (kv[0][0], -kv[1])):
+            rows.append({"method": method, "parameter": param, "value": value, "chosen": n,
+                         "share": n / len(g)})
+    return pd.DataFrame(rows, columns=cols)
