@@ -39,9 +39,10 @@ _MAX_SEED = np.iinfo(np.int32).max
 
 
 def _classifiers() -> dict[str, Component]:
-    from climb_cli.components import available  # the package imports this module: import late
+    from climb_cli.registry import registered
 
-    return available("classifier")
+    # the live registry (complete once climb_cli.components is imported, before any fit)
+    return dict(sorted(registered("classifier").items()))
 
 
 def build_base(name: Any, params: dict[str, Any] | None, owner: str, *,

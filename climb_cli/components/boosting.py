@@ -94,10 +94,11 @@ class _Boost(ClassifierMixin, BaseEstimator):
         return dict(self.estimator_params)
 
     def _base_component(self) -> Any:
-        from climb_cli.components import available  # inside: components imports this module
         from climb_cli.errors import ConfigError
+        from climb_cli.registry import registered
 
-        found = available("classifier")
+        # the live registry (complete once climb_cli.components is imported, before any fit)
+        found = dict(sorted(registered("classifier").items()))
         usable = sorted(n for n, c in found.items() if c.has("supports_sample_weight"))
         hint = f"Available base learners (classifiers that take sample_weight) are: {', '.join(usable)}."
         if self.estimator not in found:

@@ -8,54 +8,27 @@ rows are emitted as each model finishes, so a supervisor can attribute a timeout
 
 from __future__ import annotations
 
-import json
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from climb_cli.datasets.loaders import Dataset, load_cached
+from climb_cli.datasets.loaders import load_cached
 from climb_cli.engine.decide import InnerScores, decide_labels
 from climb_cli.components.class_weights import effective_prior
 from climb_cli.engine.fit import ModelSpec, positive_scores, predict_scores
 from climb_cli.engine.plan import Group
-from climb_cli.config import Choice
-from climb_cli.engine.prepare import (InnerData, Prepared, check_resampler_applies, preprocess_part,
+from climb_cli.engine.prepare import (InnerData, check_resampler_applies, preprocess_part,
                                      resample)
+from climb_cli.engine.fold import FoldData, resampled_info
 from climb_cli.engine.rows import (Emit, PredictionCollector, RunContext, SkipJob, base_row,
                                    finish, peak_rss_mb)
 from climb_cli.engine.score import score
 from climb_cli.engine.split import component_seed, effective_splits, outer_split
 from climb_cli.grid import JobSpec
 
-__all__ = ["FoldData", "resampled_info", "run_group_emitting", "run_model"]
-
-
-@dataclass
-class FoldData:
-    """One outer fold after the shared stage: what every model of the group starts from."""
-
-    ds: Dataset
-    X_fit: np.ndarray | None  # preprocessed, resampled training fold (None: resampler tuned)
-    y_fit: np.ndarray | None
-    y_train: np.ndarray     # training-fold labels before resampling
-    X_test: np.ndarray      # preprocessed test fold (never resampled)
-    y_test: np.ndarray
-    test_index: np.ndarray
-    inner: InnerData
-    info: dict[str, Any]    # fold facts copied into every row
-    outer: Prepared         # the preprocessed training fold before resampling
-    X_test_raw: Any         # the test fold as loaded (for models fitted on an inner part)
-    rs_seed: int
-    _resampled: dict[Choice, tuple[np.ndarray, np.ndarray, float]] = field(default_factory=dict)
-
-    def resampled(self, resampler: Choice) -> tuple[np.ndarray, np.ndarray, float]:
-        """The training fold resampled with ``resampler`` (once per distinct configuration)."""
-        if resampler not in self._resampled:
-            self._resampled[resampler] = resample(self.outer, resampler, self.rs_seed)
-        return self._resampled[resampler]
+__all__ = ["run_group_emitting", "run_model"]
 
 
 def run_group_emitting(group: Group, ctx: RunContext, emit: Emit) -> None:
@@ -120,12 +93,6 @@ def run_group_emitting(group: Group, ctx: RunContext, emit: Emit) -> None:
         emit("rows", (rows, preds.columns() if preds else None, trials))
 
 
-def resampled_info(y: np.ndarray, seconds: float, class_names: list[str]) -> dict[str, Any]:
-    """Row columns describing a resampled training fold."""
-    counts = np.bincount(y, minlength=len(class_names))
-    return {"n_train_resampled": len(y), "resample_time_s": seconds,
-            "resampled_class_counts": json.dumps(
-                {c: int(n) for c, n in zip(class_names, counts)})}
 
 
 def run_model(jobs: list[JobSpec], fold: FoldData, ctx: RunContext,

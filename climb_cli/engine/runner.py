@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from climb_cli import store
+from climb_cli import rundir, store
 from climb_cli.config import ExperimentConfig, load_config
 from climb_cli.engine.plan import Group, plan, summarize, weight
 from climb_cli.errors import BenchError
@@ -155,7 +155,7 @@ def run_experiment(
     jobs = experiment.jobs()
     if dry_run:
         return _plan_only(experiment, jobs, output, resume, retry_failed, share)
-    with store.RunLock(output):
+    with rundir.RunLock(output):
         return _run_locked(experiment, jobs, output, config, resume=resume,
                            retry_failed=retry_failed, openml=openml, backend=backend,
                            scheduler=scheduler, share=share, save_trials=save_trials,
@@ -220,7 +220,7 @@ def _run_locked(experiment: Experiment, jobs: list[Any], output: Path, config: E
     resolved = {"config": config.model_dump(mode="json"),
                 "datasets": {n: s.model_dump(mode="json", exclude_none=True)
                              for n, s in experiment.datasets.items()}}
-    store.write_manifest(output, experiment=config.name, status="running",
+    rundir.write_manifest(output, experiment=config.name, status="running",
                          started_at=store.now_iso(), finished_at=None, n_workers=workers,
                          backend=backend, **resolved,
                          jobs={"total": len(jobs), "pending": len(pending)})
@@ -234,7 +234,7 @@ def _run_locked(experiment: Experiment, jobs: list[Any], output: Path, config: E
                      isolate=config.isolate, timeout_s=config.timeout_s,
                      memory_mb=config.memory_mb,
                      tuning=search_plan(config.tuning, save_trials))
-    log = store.RunLog(output)
+    log = rundir.RunLog(output)
     rescored_note = f", {len(rescored)} given new metrics from predictions" if rescored else ""
     log.line(f"start {config.name}: {len(jobs)} jobs, {len(already)} done, {len(pending)} pending,"
              f" {len(groups)} groups, backend={backend}, workers={workers}{rescored_note}")
@@ -265,7 +265,7 @@ def _run_locked(experiment: Experiment, jobs: list[Any], output: Path, config: E
         summary.n_predictions = store.consolidate_predictions(output, df)
     if save_trials:
         store.consolidate_trials(output, df)
-    store.write_manifest(output, status="complete", finished_at=store.now_iso(),
+    rundir.write_manifest(output, status="complete", finished_at=store.now_iso(),
                          elapsed_s=round(summary.elapsed_s, 3),
                          compute_s=round(summary.compute_s, 3),
                          jobs={"total": len(jobs), "pending_at_start": len(pending),

@@ -23,7 +23,6 @@ from climb_cli.components import get
 from climb_cli.config import Choice, canonical
 from climb_cli.engine.fit import ModelSpec, positive_scores, predict_scores
 from climb_cli.engine.prepare import InnerData
-from climb_cli.engine.split import InnerKey
 from climb_cli.tuning.settings import SearchPlan
 from climb_cli.tuning.space import Space, is_tuned
 from climb_cli.tuning.staged import STAGED, staged_probas

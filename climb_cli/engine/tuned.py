@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from climb_cli.components.class_weights import effective_prior
 from climb_cli.config import canonical
 from climb_cli.datasets import preprocess
 from climb_cli.engine.decide import InnerScores, decide_labels
+from climb_cli.engine.fold import FoldData, resampled_info
 from climb_cli.engine.fit import ModelSpec, positive_scores, predict_scores
 from climb_cli.engine.rows import PredictionCollector, RunContext, SkipJob, base_row, finish
 from climb_cli.engine.score import score
@@ -23,8 +24,6 @@ from climb_cli.grid import JobSpec, derive_seed
 from climb_cli.engine.search import SearchResult, TunedMethod, run_search
 from climb_cli.tuning.space import Space, method_space
 
-if TYPE_CHECKING:
-    from climb_cli.engine.pipeline import FoldData
 
 __all__ = ["job_space", "run_tuned"]
 
@@ -46,8 +45,6 @@ def chosen(result: SearchResult) -> dict[str, dict[str, Any]]:
 def run_tuned(job: JobSpec, fold: FoldData, ctx: RunContext, preds: PredictionCollector | None,
               trials: list[dict[str, Any]]) -> dict[str, Any]:
     """The row of one tuned job (its trials appended to ``trials`` when asked for)."""
-    from climb_cli.engine.pipeline import resampled_info
-
     ds, plan = fold.ds, ctx.tuning
     row = {**base_row(job, ctx), **fold.info}
     if plan is None:  # pragma: no cover - the runner always passes the plan
