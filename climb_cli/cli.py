@@ -1,17 +1,33 @@
-"""The `bench` command line: parse, call one function, render. Known errors exit 2 without a traceback."""
+"""The `bench` command line: parse, call one function, render. Known errors exit 2 without a traceback.
+
+Shared helpers (error handling, formats, rendering) are in ``cli_common``; `bench datasets ...` is in
+``cli_datasets``."""
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from climb_cli import __version__
+from climb_cli.cli_common import (
+    _STATE,
+    CACHE_HELP,
+    OFFLINE_HELP,
+    Backend,
+    CompareFormat,
+    ComponentFormat,
+    ReportFormat,
+    _echo_out,
+    _openml_options,
+    _Progress,
+    _rich_table,
+    handle_errors,
+)
+from climb_cli.cli_datasets import datasets_app
 from climb_cli.errors import BenchError
 
 app = typer.Typer(
@@ -22,71 +38,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-datasets_app = typer.Typer(help="The dataset catalog (datasets.yaml).", no_args_is_help=True)
 app.add_typer(datasets_app, name="datasets")
-
-_STATE = {"debug": False}
-OFFLINE_HELP = "Never touch the network: OpenML data must be in the cache [env: BENCH_OFFLINE=1]."
-CACHE_HELP = "bench's data cache [env: BENCH_CACHE_DIR; default: ~/.cache/bench]."
-
-
-def _openml_options(offline: bool, cache_dir: Path | None) -> Any:
-    from climb_cli.datasets.openml_source import OpenMLOptions
-
-    return OpenMLOptions.from_env(cache_dir=cache_dir, offline=True if offline else None)
-
-
-class TableFormat(str, Enum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-
-
-class ReportFormat(str, Enum):
-    table = "table"
-    md = "md"
-    csv = "csv"
-    json = "json"
-    html = "html"
-
-
-class CompareFormat(str, Enum):
-    md = "md"
-    json = "json"
-
-
-class Backend(str, Enum):
-    loky = "loky"
-    dask = "dask"
-
-
-class ComponentFormat(str, Enum):
-    table = "table"
-    json = "json"
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"Error: {message}", err=True)
-    raise typer.Exit(2)
-
-
-def handle_errors(func: Any) -> Any:
-    """Turn BenchError into one message on stderr and exit code 2 (``--debug`` re-raises)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except BenchError as exc:
-            if _STATE["debug"]:
-                raise
-            _fail(str(exc))
-        except KeyboardInterrupt:
-            typer.echo("Interrupted: finished jobs are saved; run the same command to resume.",
-                       err=True)
-            raise typer.Exit(130) from None
-
-    return wrapper
 
 
 def _version(value: bool) -> None:
@@ -103,30 +55,6 @@ def main_callback(
 ) -> None:
     """bench: run imbalance benchmarks from a YAML grid, then report and compare the results."""
     _STATE["debug"] = debug
-
-
-def _echo_out(text: str, out: Path | None) -> None:
-    if out is None:
-        typer.echo(text.rstrip("\n"))
-    else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text if text.endswith("\n") else text + "\n")
-        typer.echo(f"wrote {out}", err=True)
-
-
-def _rich_table(df: Any, title: str | None = None) -> str:
-    """A table fitted to the terminal; cells are text, never markup (`[k=5]` stays)."""
-    import io
-    import shutil
-
-    from rich.console import Console
-
-    from climb_cli.report.render import rich_table
-
-    buf = io.StringIO()
-    width = shutil.get_terminal_size((100, 24)).columns
-    Console(file=buf, width=width, force_terminal=False).print(rich_table(df, title or ""))
-    return buf.getvalue()
 
 
 @app.command()
@@ -217,54 +145,6 @@ def run(
                          "config).")
         typer.echo("\n".join(lines), err=True)
         raise typer.Exit(1)
-
-
-class _Progress:
-    """A rich progress bar on stderr: jobs done/total, failed, elapsed, ETA, the latest dataset.
-
-    The bar and its ETA advance by planned work (fits x rows), not by jobs: groups run largest
-    first, so job counts would make the first estimates far too short."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.bar: Any = None
-        self.task: Any = None
-        self.failed = 0
-        self.done = 0
-        self.total = 0
-
-    def start(self, total: int, work: float) -> None:
-        if self.quiet or total == 0:
-            return
-        from rich.console import Console
-        from rich.progress import (BarColumn, Progress, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
-
-        self.total = total
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                            TextColumn("{task.fields[jobs]}"),
-                            TextColumn("failed {task.fields[failed]}"), TimeElapsedColumn(),
-                            TextColumn("ETA"), TimeRemainingColumn(),
-                            console=Console(stderr=True), transient=False)
-        self.bar.start()
-        self.task = self.bar.add_task("jobs", total=max(work, 1e-9), failed=0,
-                                      jobs=f"0/{total}")
-
-    def advance(self, n: int, rows: list[dict[str, Any]], work: float) -> None:
-        from rich.markup import escape
-
-        from climb_cli.store import FAILED_STATUSES
-
-        self.failed += sum(r["status"] in FAILED_STATUSES for r in rows)
-        self.done += n
-        if self.bar is not None:
-            desc = escape(str(rows[0]["dataset"])) if rows else "jobs"
-            self.bar.update(self.task, advance=work, failed=self.failed, description=desc,
-                            jobs=f"{self.done}/{self.total}")
-
-    def stop(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 @app.command()
@@ -359,134 +239,6 @@ def compare(
         out.write_text(text + "\n")
     if result["regression"]:
         raise typer.Exit(1)
-
-
-@datasets_app.command("list")
-@handle_errors
-def datasets_list(
-    fmt: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
-    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Only entries with this tag.")] = None,
-) -> None:
-    """The dataset catalog: rows, features, classes, imbalance ratio, source."""
-    import pandas as pd
-
-    from climb_cli.datasets.catalog import load_catalog
-    from climb_cli.datasets.select import LIST_COLUMNS, catalog_records
-
-    df = pd.DataFrame(catalog_records(load_catalog(), tag), columns=LIST_COLUMNS)
-    if fmt is TableFormat.csv:
-        typer.echo(df.to_csv(index=False), nl=False)
-    elif fmt is TableFormat.json:
-        typer.echo(df.to_json(orient="records", indent=2))
-    else:
-        typer.echo(_rich_table(df.astype(object).where(df.notna(), ""), f"{len(df)} datasets"))
-
-
-@datasets_app.command("info")
-@handle_errors
-def datasets_info(
-    name: Annotated[str, typer.Argument(help="Catalog name, openml:<id>, or (with --config) a "
-                                             "dataset of that config.")],
-    config: Annotated[Path | None, typer.Option(
-        "--config", "-c", help="Describe NAME as this config defines it (inline entries "
-                               "included).")] = None,
-    offline: Annotated[bool, typer.Option("--offline", help=OFFLINE_HELP)] = False,
-    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help=CACHE_HELP)] = None,
-    fmt: Annotated[ComponentFormat, typer.Option("--format", "-f")] = ComponentFormat.table,
-) -> None:
-    """Load one dataset and describe it: rows, features, categoricals, missing %, classes, IR."""
-    from climb_cli.datasets.catalog import load_catalog, resolve
-    from climb_cli.datasets.loaders import describe
-
-    if config is not None:
-        from climb_cli.engine.runner import load_experiment
-
-        spec = load_experiment(config).dataset(name)
-    else:
-        spec = resolve(name, load_catalog())
-    info = describe(spec, _openml_options(offline, cache_dir))
-    if fmt is ComponentFormat.json:
-        typer.echo(json.dumps(info, indent=2))
-        return
-    width = max(len(k) for k in info)
-    for key, value in info.items():
-        if isinstance(value, dict):
-            value = ", ".join(f"{k}: {v}" for k, v in value.items())
-        elif isinstance(value, list):
-            value = ", ".join(map(str, value))
-        typer.echo(f"{key:<{width}}  {value}")
-
-
-@datasets_app.command("fetch")
-@handle_errors
-def datasets_fetch(
-    names: Annotated[list[str] | None, typer.Argument(help="Catalog names or openml:<id>.")] = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", "-t",
-                                                  help="Every catalog entry with these tags.")] = None,
-    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help=CACHE_HELP)] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-) -> None:
-    """Download OpenML datasets into the cache, so later runs can be --offline."""
-    from climb_cli.datasets.catalog import load_catalog, resolve
-    from climb_cli.datasets.select import fetch, with_tags
-
-    catalog = load_catalog()
-    specs = [resolve(n, catalog) for n in names or []]
-    if tag:
-        specs += list(with_tags(catalog, tag).values())
-    if not specs:
-        raise BenchError("datasets fetch: name at least one dataset or --tag.")
-    options = _openml_options(False, cache_dir)
-    n_openml = sum(s.openml is not None for s in specs)
-    bar = _bar(n_openml, "fetch", quiet)
-
-    def on_each(spec: Any, outcome: str | None, error: Exception | None) -> None:
-        if spec.openml is None:
-            typer.echo(f"{spec.name}: nothing to fetch ({spec.source} data is bundled or local)")
-            return
-        if error is not None:
-            typer.echo(f"Error: {error}", err=True)
-        else:
-            typer.echo(f"{spec.name}: {outcome} (OpenML {spec.openml})", err=bar is not None)
-        if bar is not None:
-            bar.advance(bar.task_ids[0])
-
-    failed = fetch(specs, options, on_each)
-    if bar is not None:
-        bar.stop()
-    typer.echo(f"{n_openml - len(failed)} of {n_openml} OpenML datasets in the cache "
-               f"({options.root / 'openml'})")
-    if failed:
-        raise typer.Exit(1)
-
-
-@datasets_app.command("import-cache")
-@handle_errors
-def datasets_import_cache(
-    path: Annotated[Path, typer.Argument(help="An openml cache tree (e.g. a copy of "
-                                               "org/openml/www/datasets).")],
-    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help=CACHE_HELP)] = None,
-) -> None:
-    """Copy OpenML datasets from a cache tree into bench's cache (the source is only read)."""
-    from climb_cli.datasets.openml_source import import_cache
-
-    options = _openml_options(False, cache_dir)
-    ids = import_cache(path, options)
-    typer.echo(f"imported {len(ids)} OpenML datasets into {options.root / 'openml'}: "
-               f"{', '.join(map(str, ids))}")
-
-
-def _bar(total: int, label: str, quiet: bool) -> Any:
-    if quiet or total == 0:
-        return None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
-                   console=Console(stderr=True))
-    bar.add_task(label, total=total)
-    bar.start()
-    return bar
 
 
 @app.command()
