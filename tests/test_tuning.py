@@ -239,3 +239,17 @@ def test_report_shows_how_often_each_value_was_chosen(cli: Any, write_config: An
     for value, n in counts.items():
         assert (f"| smote\\[k_neighbors=tuned\\]+cw=none+thr=default+logreg\\[C=1.0\\] | "
                 f"resampler.k_neighbors | {value} | {n} |") in r.stdout
+
+
+def test_timeout_bounds_a_tuned_jobs_whole_search(cli: Any, write_config: Any,
+                                                  tmp_path: Path) -> None:
+    cfg = write_config({**BASE, "cv": {"n_splits": 2}, "timeout_s": 1.5,
+                        "classifiers": {"rf": {"n_estimators": {"tune": [2000, 3000]}},
+                                        "logreg": {"C": {"tune": [0.1, 1.0]}}}})
+    r = cli("run", cfg, "-o", tmp_path / "t", "-q")
+    assert r.exit_code == 1
+    df = pd.read_parquet(tmp_path / "t" / "results.parquet")
+    slow = df[df.classifier == "rf"]
+    assert set(slow["status"]) == {"timeout"}
+    assert set(slow["error"]) == {"stopped after 1.5 s (timeout_s)"}
+    assert set(df.loc[df.classifier == "logreg", "status"]) == {"ok"}
