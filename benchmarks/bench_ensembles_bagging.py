@@ -56,15 +56,25 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
-    X, y = make_classification(n_samples=args.rows, n_features=20, n_informative=10,
-                               weights=[20 / 21], flip_y=0.0, random_state=0)
+    X, y = make_classification(
+        n_samples=args.rows,
+        n_features=20,
+        n_informative=10,
+        weights=[20 / 21],
+        flip_y=0.0,
+        random_state=0,
+    )
     counts = np.bincount(y)
-    print(f"data: {X.shape[0]} x {X.shape[1]}, classes {counts.tolist()}, "
-          f"IR {counts.max() / counts.min():.1f}")
+    print(
+        f"data: {X.shape[0]} x {X.shape[1]}, classes {counts.tolist()}, "
+        f"IR {counts.max() / counts.min():.1f}"
+    )
     with threadpool_limits(1):
+
         def bagging() -> BaggingClassifier:
-            return BaggingClassifier(DecisionTreeClassifier(), n_estimators=100, n_jobs=1,
-                                     random_state=0)
+            return BaggingClassifier(
+                DecisionTreeClassifier(), n_estimators=100, n_jobs=1, random_state=0
+            )
 
         base_s, _ = _fit_seconds(bagging, X, y, args.repeats)
         print(f"{'method':<16} {'fit s':>8} {'ratio':>7} {'rows/member':>12}")
@@ -73,8 +83,9 @@ def main() -> None:
             params = {} if name == "cs" else {"estimator": "dt", "n_estimators": 100}
             comp = get("classifier", name)
             comp.check(params)
-            secs, model = _fit_seconds(lambda c=comp, p=params: c.build(p, random_state=0), X, y,
-                                       args.repeats)
+            secs, model = _fit_seconds(
+                lambda c=comp, p=params: c.build(p, random_state=0), X, y, args.repeats
+            )
             rows = _rows_per_member(name, model, y)
             print(f"{name:<16} {secs:8.2f} {secs / base_s:7.2f} {rows:12.0f}")
 

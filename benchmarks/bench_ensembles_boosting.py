@@ -40,17 +40,26 @@ def main() -> None:
     parser.add_argument("--features", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
-    X, y = make_classification(n_samples=args.rows, n_features=args.features, n_informative=8,
-                               weights=[0.9], flip_y=0.02, random_state=0)
+    X, y = make_classification(
+        n_samples=args.rows,
+        n_features=args.features,
+        n_informative=8,
+        weights=[0.9],
+        flip_y=0.02,
+        random_state=0,
+    )
     methods: dict[str, Callable[[], Any]] = {
-        "bagging(dt, 100)": lambda: BaggingClassifier(DecisionTreeClassifier(), n_estimators=100,
-                                                      n_jobs=1, random_state=0),
+        "bagging(dt, 100)": lambda: BaggingClassifier(
+            DecisionTreeClassifier(), n_estimators=100, n_jobs=1, random_state=0
+        ),
         "overboost(stump, 100)": lambda: OverBoostClassifier(n_estimators=100, random_state=0),
         "smoteboost(stump, 100)": lambda: SMOTEBoostClassifier(n_estimators=100, random_state=0),
-        "overboost(dt, 100)": lambda: OverBoostClassifier(estimator_params={}, n_estimators=100,
-                                                          random_state=0),
-        "smoteboost(dt, 100)": lambda: SMOTEBoostClassifier(estimator_params={},
-                                                            n_estimators=100, random_state=0),
+        "overboost(dt, 100)": lambda: OverBoostClassifier(
+            estimator_params={}, n_estimators=100, random_state=0
+        ),
+        "smoteboost(dt, 100)": lambda: SMOTEBoostClassifier(
+            estimator_params={}, n_estimators=100, random_state=0
+        ),
     }
     print(f"{args.rows} x {args.features}, minority {y.mean():.1%}, best of {args.repeats}")
     with threadpool_limits(1):

@@ -69,8 +69,9 @@ def handle_errors(func: Any) -> Any:
                 raise
             _fail(str(exc))
         except KeyboardInterrupt:
-            typer.echo("Interrupted: finished jobs are saved; run the same command to resume.",
-                       err=True)
+            typer.echo(
+                "Interrupted: finished jobs are saved; run the same command to resume.", err=True
+            )
             raise typer.Exit(130) from None
 
     return wrapper
@@ -127,14 +128,19 @@ class _Progress:
         )
 
         self.total = total
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
-                            TextColumn("{task.fields[jobs]}"),
-                            TextColumn("failed {task.fields[failed]}"), TimeElapsedColumn(),
-                            TextColumn("ETA"), TimeRemainingColumn(),
-                            console=Console(stderr=True), transient=False)
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[jobs]}"),
+            TextColumn("failed {task.fields[failed]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=False,
+        )
         self.bar.start()
-        self.task = self.bar.add_task("jobs", total=max(work, 1e-9), failed=0,
-                                      jobs=f"0/{total}")
+        self.task = self.bar.add_task("jobs", total=max(work, 1e-9), failed=0, jobs=f"0/{total}")
 
     def advance(self, n: int, rows: list[dict[str, Any]], work: float) -> None:
         from rich.markup import escape
@@ -145,8 +151,13 @@ class _Progress:
         self.done += n
         if self.bar is not None:
             desc = escape(str(rows[0]["dataset"])) if rows else "jobs"
-            self.bar.update(self.task, advance=work, failed=self.failed, description=desc,
-                            jobs=f"{self.done}/{self.total}")
+            self.bar.update(
+                self.task,
+                advance=work,
+                failed=self.failed,
+                description=desc,
+                jobs=f"{self.done}/{self.total}",
+            )
 
     def stop(self) -> None:
         if self.bar is not None:
@@ -159,8 +170,9 @@ def _bar(total: int, label: str, quiet: bool) -> Any:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
-                   console=Console(stderr=True))
+    bar = Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), console=Console(stderr=True)
+    )
     bar.add_task(label, total=total)
     bar.start()
     return bar

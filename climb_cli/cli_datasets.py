@@ -27,7 +27,9 @@ datasets_app = typer.Typer(help="The dataset catalog (datasets.yaml).", no_args_
 @handle_errors
 def datasets_list(
     fmt: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
-    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="Only entries with this tag.")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", help="Only entries with this tag.")
+    ] = None,
 ) -> None:
     """The dataset catalog: rows, features, classes, imbalance ratio, source."""
     import pandas as pd
@@ -47,11 +49,20 @@ def datasets_list(
 @datasets_app.command("info")
 @handle_errors
 def datasets_info(
-    name: Annotated[str, typer.Argument(help="Catalog name, openml:<id>, or (with --config) a "
-                                             "dataset of that config.")],
-    config: Annotated[Path | None, typer.Option(
-        "--config", "-c", help="Describe NAME as this config defines it (inline entries "
-                               "included).")] = None,
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Catalog name, openml:<id>, or (with --config) a dataset of that config."
+        ),
+    ],
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Describe NAME as this config defines it (inline entries included).",
+        ),
+    ] = None,
     offline: Annotated[bool, typer.Option("--offline", help=OFFLINE_HELP)] = False,
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help=CACHE_HELP)] = None,
     fmt: Annotated[ComponentFormat, typer.Option("--format", "-f")] = ComponentFormat.table,
@@ -83,8 +94,9 @@ def datasets_info(
 @handle_errors
 def datasets_fetch(
     names: Annotated[list[str] | None, typer.Argument(help="Catalog names or openml:<id>.")] = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", "-t",
-                                                  help="Every catalog entry with these tags.")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", help="Every catalog entry with these tags.")
+    ] = None,
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help=CACHE_HELP)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -116,8 +128,10 @@ def datasets_fetch(
     failed = fetch(specs, options, on_each)
     if bar is not None:
         bar.stop()
-    typer.echo(f"{n_openml - len(failed)} of {n_openml} OpenML datasets in the cache "
-               f"({options.root / 'openml'})")
+    typer.echo(
+        f"{n_openml - len(failed)} of {n_openml} OpenML datasets in the cache "
+        f"({options.root / 'openml'})"
+    )
     if failed:
         raise typer.Exit(1)
 
@@ -125,8 +139,9 @@ def datasets_fetch(
 @datasets_app.command("import-cache")
 @handle_errors
 def datasets_import_cache(
-    path: Annotated[Path, typer.Argument(help="An openml cache tree (e.g. a copy of "
-                                               "org/openml/www/datasets).")],
+    path: Annotated[
+        Path, typer.Argument(help="An openml cache tree (e.g. a copy of org/openml/www/datasets).")
+    ],
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help=CACHE_HELP)] = None,
 ) -> None:
     """Copy OpenML datasets from a cache tree into bench's cache (the source is only read)."""
@@ -134,5 +149,7 @@ def datasets_import_cache(
 
     options = _openml_options(False, cache_dir)
     ids = import_cache(path, options)
-    typer.echo(f"imported {len(ids)} OpenML datasets into {options.root / 'openml'}: "
-               f"{', '.join(map(str, ids))}")
+    typer.echo(
+        f"imported {len(ids)} OpenML datasets into {options.root / 'openml'}: "
+        f"{', '.join(map(str, ids))}"
+    )

@@ -14,9 +14,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from climb_cli.errors import BenchError, ConfigError, format_validation_error
 from climb_cli.tuning.settings import TuningConfig
 
-__all__ = ["AXES", "DEFAULT_METRICS", "CVConfig", "Choice", "ComponentsField", "DatasetSelection",
-           "ExperimentConfig", "PreprocessingConfig", "canonical", "expand_axis", "label",
-           "load_config", "load_yaml", "parse_config"]
+__all__ = [
+    "AXES",
+    "DEFAULT_METRICS",
+    "CVConfig",
+    "Choice",
+    "ComponentsField",
+    "DatasetSelection",
+    "ExperimentConfig",
+    "PreprocessingConfig",
+    "canonical",
+    "expand_axis",
+    "label",
+    "load_config",
+    "load_yaml",
+    "parse_config",
+]
 
 DEFAULT_METRICS = ["f1", "balanced_accuracy", "roc_auc", "pr_auc", "mcc", "gmean", "brier"]
 
@@ -59,8 +72,11 @@ class DatasetSelection(_Strict):
 
     def filters(self) -> dict[str, Any]:
         """The facts filters that are set."""
-        return {k: v for k, v in self.model_dump().items()
-                if k not in ("names", "tags", "exclude") and v is not None}
+        return {
+            k: v
+            for k, v in self.model_dump().items()
+            if k not in ("names", "tags", "exclude") and v is not None
+        }
 
 
 class ExperimentConfig(_Strict):
@@ -114,13 +130,18 @@ class ExperimentConfig(_Strict):
             raise ValueError(
                 f"isolate: false conflicts with {' and '.join(limits)}: the limits are enforced "
                 "by running each job in its own process, which isolate: false switches off. "
-                f"Remove {' and '.join(limits)} or set isolate: true.")
+                f"Remove {' and '.join(limits)} or set isolate: true."
+            )
         return self
 
 
 # config section -> registry kind
-AXES = {"resamplers": "resampler", "class_weights": "class_weight", "thresholds": "threshold",
-        "classifiers": "classifier"}
+AXES = {
+    "resamplers": "resampler",
+    "class_weights": "class_weight",
+    "thresholds": "threshold",
+    "classifiers": "classifier",
+}
 
 
 class _Refused(Exception):
@@ -156,14 +177,17 @@ def _strict_loader() -> Any:
                             f"key {key!r} appears twice in one mapping ("
                             f"{f'lines {first} and {line}' if first != line else f'both on line {line}'}"
                             "); YAML would keep only the last one, so merge or remove "
-                            "one of them.")
+                            "one of them."
+                        )
                     seen[key] = line
             return super().construct_mapping(node, deep)
 
     def refuse_tag(loader: Any, node: Any) -> Any:
         tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-        raise _Refused(f"line {node.start_mark.line + 1}: the YAML tag {tag!r} is not "
-                       "allowed; these files are plain data (mappings, lists, strings, numbers).")
+        raise _Refused(
+            f"line {node.start_mark.line + 1}: the YAML tag {tag!r} is not "
+            "allowed; these files are plain data (mappings, lists, strings, numbers)."
+        )
 
     StrictLoader.add_constructor(None, refuse_tag)  # every tag SafeLoader does not know
     return StrictLoader
@@ -180,26 +204,36 @@ def _count_values(root: Any) -> None:
         node, done = stack.pop()
         nid = id(node)
         if done:
-            kids = [c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode) \
+            kids = (
+                [c for pair in node.value for c in pair]
+                if isinstance(node, yaml.MappingNode)
                 else node.value
+            )
             sizes[nid] = 1 + sum(sizes[id(c)] for c in kids)
             open_nodes.discard(nid)
             if sizes[nid] > MAX_YAML_VALUES:
-                raise _Refused(f"the document expands to more than {MAX_YAML_VALUES} values "
-                               "through YAML aliases (*name); write the values out instead.")
+                raise _Refused(
+                    f"the document expands to more than {MAX_YAML_VALUES} values "
+                    "through YAML aliases (*name); write the values out instead."
+                )
             continue
         if nid in sizes:
             continue
         if nid in open_nodes:
-            raise _Refused(f"line {node.start_mark.line + 1}: a YAML alias refers to a value "
-                           "that contains it (a recursive structure).")
+            raise _Refused(
+                f"line {node.start_mark.line + 1}: a YAML alias refers to a value "
+                "that contains it (a recursive structure)."
+            )
         if isinstance(node, yaml.ScalarNode):
             sizes[nid] = 1
             continue
         open_nodes.add(nid)
         stack.append((node, True))
-        kids = [c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode) \
+        kids = (
+            [c for pair in node.value for c in pair]
+            if isinstance(node, yaml.MappingNode)
             else node.value
+        )
         stack.extend((c, False) for c in kids)
 
 
@@ -218,9 +252,11 @@ def load_yaml(path: Path, error: type[BenchError] = ConfigError, what: str = "co
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise error(f"{path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); "
-                    "save it with UTF-8 encoding.") from None
+        line = raw[: exc.start].count(b"\n") + 1
+        raise error(
+            f"{path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} on line {line}); "
+            "save it with UTF-8 encoding."
+        ) from None
     loader = None
     try:
         loader = _strict_loader()(text)  # the reader checks for unprintable characters here
@@ -232,8 +268,10 @@ def load_yaml(path: Path, error: type[BenchError] = ConfigError, what: str = "co
     except _Refused as exc:
         raise error(f"{path}: {exc}") from None
     except yaml.reader.ReaderError as exc:
-        raise error(f"{path} contains a character YAML does not allow (#x{exc.character:04x} at "
-                    f"position {exc.position}); remove it.") from None
+        raise error(
+            f"{path} contains a character YAML does not allow (#x{exc.character:04x} at "
+            f"position {exc.position}); remove it."
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -251,8 +289,10 @@ def parse_config(doc: Any, source: str = "config") -> ExperimentConfig:
     if doc is None:
         raise ConfigError(f"{source} is empty; it needs at least name, datasets and classifiers.")
     if not isinstance(doc, dict):
-        raise ConfigError(f"{source}: expected a mapping of keys (name, datasets, classifiers, ...), "
-                          f"got {type(doc).__name__}.")
+        raise ConfigError(
+            f"{source}: expected a mapping of keys (name, datasets, classifiers, ...), "
+            f"got {type(doc).__name__}."
+        )
     try:
         return ExperimentConfig.model_validate(doc)
     except ValidationError as exc:
@@ -340,6 +380,11 @@ class Choice:
         return any(isinstance(v, Tune) for _, v in self.params)
 
 
+def _axis_value(value: Any) -> Any:
+    """A raw parameter value on a grid axis: ``{tune: ...}`` becomes a hashable ``Tune``."""
+    return Tune(canonical(value["tune"])) if is_tune_mapping(value) else value
+
+
 def expand_axis(section: ComponentsField) -> list[Choice]:
     """Expand ``{name: {param: value | [values]}}`` into one Choice per parameter combination."""
     entries = {name: {} for name in section} if isinstance(section, list) else section
@@ -347,9 +392,12 @@ def expand_axis(section: ComponentsField) -> list[Choice]:
     for name, params in entries.items():
         params = params or {}
         keys = sorted(params)
-        values = [params[k] if isinstance(params[k], list)
-                  else [Tune(canonical(params[k]["tune"]))] if is_tune_mapping(params[k])
-                  else [params[k]] for k in keys]
+        values = [
+            [_axis_value(v) for v in params[k]]
+            if isinstance(params[k], list)
+            else [_axis_value(params[k])]
+            for k in keys
+        ]
         for combo in itertools.product(*values):
             choices.append(Choice(name, tuple(zip(keys, combo))))
     return choices

@@ -6,16 +6,25 @@ import difflib
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["BenchError", "ConfigError", "DatasetError", "ResultsError", "UnknownComponentError",
-           "did_you_mean", "format_validation_error", "printable"]
+__all__ = [
+    "BenchError",
+    "ConfigError",
+    "DatasetError",
+    "ResultsError",
+    "UnknownComponentError",
+    "did_you_mean",
+    "format_validation_error",
+    "printable",
+]
 
 
 def printable(text: str) -> str:
     """``text`` with unprintable characters (newlines, controls) escaped, so it stays one line."""
     if text.isprintable():
         return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
-                   for c in text)
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
 
 
 class BenchError(Exception):
@@ -71,8 +80,10 @@ def _describe(err: dict[str, Any], model: Any) -> str:
     where = ".".join(loc)
     if err["type"] == "extra_forbidden":
         valid = _valid_keys(model, loc[:-1])
-        return (f"unknown key '{where}'. Valid keys{' here' if len(loc) > 1 else ''} are: "
-                f"{', '.join(valid)}.")
+        return (
+            f"unknown key '{where}'. Valid keys{' here' if len(loc) > 1 else ''} are: "
+            f"{', '.join(valid)}."
+        )
     if err["type"] == "missing":
         return f"missing required key '{where}'."
     msg = err["msg"].removeprefix("Value error, ")

@@ -8,4 +8,6 @@ IR_LEVELS = ("ir-low", "ir-medium", "ir-high", "ir-extreme")
 
 def ir_level(ir: float) -> str:
     """CLIMB's imbalance level: low < 5 <= medium < 10 <= high < 50 <= extreme."""
-    return "ir-low" if ir < 5 else "ir-medium" if ir < 10 else "ir-high" if ir < 50 else "ir-extreme"
+    return (
+        "ir-low" if ir < 5 else "ir-medium" if ir < 10 else "ir-high" if ir < 50 else "ir-extreme"
+    )

@@ -13,8 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from climb_cli import components
-from climb_cli.config import (AXES, Choice, DatasetSelection, ExperimentConfig, canonical,
-                              expand_axis)
+from climb_cli.config import (
+    AXES,
+    Choice,
+    DatasetSelection,
+    ExperimentConfig,
+    canonical,
+    expand_axis,
+)
 from climb_cli.datasets.catalog import DatasetSpec, load_catalog, parse_entry, resolve
 from climb_cli.datasets.select import select_datasets
 from climb_cli.errors import ConfigError
@@ -66,7 +72,9 @@ class JobSpec:
         return self.model_key if not self.is_tuned else (*self.model_key, self.threshold.label)
 
 
-def method_label(resampler: Choice, class_weight: Choice, threshold: Choice, classifier: Choice) -> str:
+def method_label(
+    resampler: Choice, class_weight: Choice, threshold: Choice, classifier: Choice
+) -> str:
     """``resampler+cw=...+thr=...+classifier`` with parameters in sorted order."""
     return f"{resampler.label}+cw={class_weight.label}+thr={threshold.label}+{classifier.label}"
 
@@ -92,27 +100,36 @@ class Experiment:
     @property
     def n_jobs_total(self) -> int:
         """Number of jobs in the grid."""
-        return len(self.datasets) * self.config.cv.n_splits * self.config.cv.n_repeats \
-            * self.n_methods
+        return (
+            len(self.datasets) * self.config.cv.n_splits * self.config.cv.n_repeats * self.n_methods
+        )
 
     def dataset(self, name: str) -> DatasetSpec:
         """The resolved dataset ``name`` of this experiment (DatasetError listing them if absent)."""
         if name not in self.datasets:
             from climb_cli.errors import DatasetError, did_you_mean
 
-            raise DatasetError(f"dataset '{name}' is not in this config.{did_you_mean(name, self.datasets)}"
-                               f" Its datasets are: {', '.join(self.datasets)}.")
+            raise DatasetError(
+                f"dataset '{name}' is not in this config.{did_you_mean(name, self.datasets)}"
+                f" Its datasets are: {', '.join(self.datasets)}."
+            )
         return self.datasets[name]
 
     def identity(self) -> dict[str, Any]:
         """Everything besides the job's own coordinates that changes its result."""
-        return {"seed": self.config.seed, "cv": self.config.cv.model_dump(),
-                "preprocessing": self.config.preprocessing.model_dump()}
+        return {
+            "seed": self.config.seed,
+            "cv": self.config.cv.model_dump(),
+            "preprocessing": self.config.preprocessing.model_dump(),
+        }
 
     def jobs(self) -> list[JobSpec]:
         """Every job of the grid, in a deterministic order."""
         base = canonical(self.identity())
-        tuning = self.config.tuning.model_dump(mode="json")  # in tuned jobs' identities only
+        # in tuned jobs' identities only; n_trials does not change a grid search
+        tuning = self.config.tuning.model_dump(
+            mode="json", exclude={"n_trials"} if self.config.tuning.search == "grid" else None
+        )
         out = []
         for ds, spec in self.datasets.items():
             data = dataset_identity(spec)
@@ -120,8 +137,9 @@ class Experiment:
                 for cw in self.axes["class_weights"]:
                     for th in self.axes["thresholds"]:
                         for clf in self.axes["classifiers"]:
-                            parts = [c.ident if c.is_tuned else c.label
-                                     for c in (rs, cw, th, clf)]
+                            parts: list[Any] = [
+                                c.ident if c.is_tuned else c.label for c in (rs, cw, th, clf)
+                            ]
                             if any(c.is_tuned for c in (rs, cw, clf)):
                                 parts.append(tuning)
                             ident = canonical([base, ds, data, *parts])
@@ -134,16 +152,27 @@ class Experiment:
 
 
 # descriptive facts of a catalog entry: they describe the data, they do not change it
-_FACTS = {"name", "tags", "rows", "features", "classes", "minority", "imbalance_ratio",
-          "description"}
+_FACTS = {
+    "name",
+    "tags",
+    "rows",
+    "features",
+    "classes",
+    "minority",
+    "imbalance_ratio",
+    "description",
+}
 
 
 def dataset_identity(spec: DatasetSpec) -> dict[str, Any]:
     """What defines a dataset's content: its source and every option (target, pos_label, drop,
     id, sep, na_values, ...), plus, for a file, its size and sha256. An OpenML id names one
     immutable dataset version on OpenML, so the id (and any pinned version) identifies it."""
-    ident = {k: v for k, v in spec.model_dump(mode="json").items()
-             if k not in _FACTS and v not in (None, [], ())}
+    ident = {
+        k: v
+        for k, v in spec.model_dump(mode="json").items()
+        if k not in _FACTS and v not in (None, [], ())
+    }
     if spec.file is not None:
         ident["content"] = file_fingerprint(Path(spec.file))
     return ident
@@ -175,9 +204,11 @@ def resolve_experiment(config: ExperimentConfig, config_dir: Path = Path(".")) -
         extra = Path(config.catalog)
         catalog.update(load_catalog(extra if extra.is_absolute() else config_dir / extra))
     datasets: dict[str, DatasetSpec] = {}
-    entries = (select_datasets(config.datasets, catalog) if isinstance(config.datasets,
-                                                                       DatasetSelection)
-               else config.datasets)
+    entries = (
+        select_datasets(config.datasets, catalog)
+        if isinstance(config.datasets, DatasetSelection)
+        else config.datasets
+    )
     for i, entry in enumerate(entries):
         if isinstance(entry, dict):
             name = entry.get("name")
@@ -196,13 +227,15 @@ def resolve_experiment(config: ExperimentConfig, config_dir: Path = Path(".")) -
     axes: dict[str, list[Choice]] = {}
     for section, kind in AXES.items():
         raw = getattr(config, section)
-        entries = {name: {} for name in raw} if isinstance(raw, list) else raw
-        for name, params in entries.items():
-            component = components.get(kind, name, where=section)
+        named = {name: {} for name in raw} if isinstance(raw, list) else raw
+        for name, params in named.items():
+            components.get(kind, name, where=section)  # raises on an unknown name
             for key, value in (params or {}).items():
                 if isinstance(value, list) and not value:
-                    raise ConfigError(f"{section}.{name}.{key}: an empty list sweeps nothing; "
-                                      "give a value or a non-empty list of values.")
+                    raise ConfigError(
+                        f"{section}.{name}.{key}: an empty list sweeps nothing; "
+                        "give a value or a non-empty list of values."
+                    )
         axes[section] = _applicable(section, expand_axis(raw))
         for choice in axes[section]:
             check_choice(section, kind, choice)
@@ -226,16 +259,22 @@ def check_choice(section: str, kind: str, choice: Choice) -> None:
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     if dims and section not in SECTIONS:
-        raise ConfigError(f"{where}: a threshold strategy's parameters cannot be tuned (the "
-                          "strategy already chooses its threshold inside the training fold); "
-                          "tune resampler, class-weight or classifier parameters.")
-    component.check(fixed)
-    for key, dim in dims.items():
+        raise ConfigError(
+            f"{where}: a threshold strategy's parameters cannot be tuned (the "
+            "strategy already chooses its threshold inside the training fold); "
+            "tune resampler, class-weight or classifier parameters."
+        )
+    for key in dims:
         if key not in component.parameters() and not component.accepts_any_params:
             component.check({**fixed, key: None})  # the unknown-parameter message
+    # every tuned parameter at its first candidate, then each candidate of each in turn (a
+    # required parameter may be tuned)
+    first = {k: d.edge_values()[0] for k, d in dims.items()}
+    component.check({**fixed, **first})
+    for key, dim in dims.items():
         for value in dim.edge_values():
             try:
-                component.check({**fixed, key: value})
+                component.check({**fixed, **first, key: value})
             except ConfigError as exc:
                 raise ConfigError(f"{exc} (a candidate of the tuned parameter '{key}')") from None
 
@@ -249,23 +288,40 @@ def check_tuning(config: ExperimentConfig, axes: dict[str, list[Choice]]) -> lis
     objective = tuning.objective
     if objective not in OBJECTIVE_NAMES and objective not in components.available("metric"):
         valid = sorted(set(OBJECTIVE_NAMES) | set(components.available("metric")))
-        raise ConfigError(f"tuning.objective: unknown objective '{objective}'. Valid objectives "
-                          f"(metrics and threshold objectives) are: {', '.join(valid)}.")
-    notes = []
+        raise ConfigError(
+            f"tuning.objective: unknown objective '{objective}'. Valid objectives "
+            f"(metrics and threshold objectives) are: {', '.join(valid)}."
+        )
+    notes: list[str] = []
     if not tuned:
         return notes
+    if objective not in components.available("metric"):
+        # a threshold objective scores a candidate at its searched threshold: only methods whose
+        # threshold strategy searches one (tuned, holdout) can use it
+        for th in axes["thresholds"]:
+            if components.get("threshold", th.name).build(th.params_dict).inner is None:
+                raise ConfigError(
+                    f"tuning.objective: '{objective}' is a threshold objective, not a metric; it "
+                    "can only score methods whose threshold is searched (tuned, holdout), and "
+                    f"thresholds.{th.name} is not. Use a metric such as f1."
+                )
     if tuning.search == "grid":
         from climb_cli.tuning.space import split_params
 
-        for c in tuned:
-            for key, dim in split_params(c.params_dict, c.name)[1].items():
-                if dim.is_range:
-                    raise ConfigError(f"{c.name}.{key}: grid search needs a list of choices "
-                                      "({tune: [...]}); a range needs tuning.search: random or "
-                                      "tpe.")
+        for section in SECTIONS:
+            for c in (c for c in axes[section] if c.is_tuned):
+                for key, dim in split_params(c.params_dict, c.name)[1].items():
+                    if dim.is_range:
+                        raise ConfigError(
+                            f"{section}.{c.name}.{key}: grid search needs a list of choices "
+                            "({tune: [...]}); a range needs tuning.search: random or "
+                            "tpe."
+                        )
         if tuning.n_trials is not None:
-            notes.append(f"tuning.n_trials ({tuning.n_trials}) is ignored by grid search: it "
-                         "tries every candidate")
+            notes.append(
+                f"tuning.n_trials ({tuning.n_trials}) is ignored by grid search: it "
+                "tries every candidate"
+            )
     if tuning.search == "tpe":
         try:
             import optuna  # noqa: F401
@@ -299,8 +355,9 @@ def combination_notes(axes: dict[str, list[Choice]]) -> list[str]:
     for rs in axes["resamplers"]:
         for cw in axes["class_weights"]:
             for th in axes["thresholds"]:
-                for note in class_weights.combination_warnings(rs.name, cw.name, th.name,
-                                                               rs.params_dict):
+                for note in class_weights.combination_warnings(
+                    rs.name, cw.name, th.name, rs.params_dict
+                ):
                     if note not in notes:
                         notes.append(note)
     return notes

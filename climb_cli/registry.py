@@ -154,7 +154,8 @@ def estimator_component(
                 params = cls()(**dict(check_context or {})).get_params(deep=False)
                 params.update(bench_defaults)
                 cache["defaults"] = {
-                    k: v for k, v in sorted(params.items())
+                    k: v
+                    for k, v in sorted(params.items())
                     if k not in RESERVED_PARAMS and k not in hidden
                 }
             return cache["defaults"]

@@ -91,9 +91,17 @@ def trials_schema() -> Any:
     """Arrow schema of trials.parquet: one row per tuning trial of a tuned job."""
     import pyarrow as pa
 
-    return pa.schema([("job_id", pa.string()), ("finished_at", pa.string()),
-                      ("trial", pa.int64()), ("params", pa.string()), ("score", pa.float64()),
-                      ("fold_scores", pa.string()), ("status", pa.string())])
+    return pa.schema(
+        [
+            ("job_id", pa.string()),
+            ("finished_at", pa.string()),
+            ("trial", pa.int64()),
+            ("params", pa.string()),
+            ("score", pa.float64()),
+            ("fold_scores", pa.string()),
+            ("status", pa.string()),
+        ]
+    )
 
 
 def predictions_schema() -> Any:
@@ -101,10 +109,19 @@ def predictions_schema() -> Any:
     ``proba``: per-class probabilities on multiclass data)."""
     import pyarrow as pa
 
-    return pa.schema([("job_id", pa.string()), ("finished_at", pa.string()), ("row", pa.int64()),
-                      ("repeat", pa.int64()), ("fold", pa.int64()), ("y_true", pa.int64()),
-                      ("y_pred", pa.int64()), ("score", pa.float64()),
-                      ("proba", pa.list_(pa.float64()))])
+    return pa.schema(
+        [
+            ("job_id", pa.string()),
+            ("finished_at", pa.string()),
+            ("row", pa.int64()),
+            ("repeat", pa.int64()),
+            ("fold", pa.int64()),
+            ("y_true", pa.int64()),
+            ("y_pred", pa.int64()),
+            ("score", pa.float64()),
+            ("proba", pa.list_(pa.float64())),
+        ]
+    )
 
 
 class PartWriter:
@@ -114,8 +131,14 @@ class PartWriter:
     so several processes may append to the same directory.
     """
 
-    def __init__(self, out_dir: Path, arrow_schema: Any, subdir: str = "parts",
-                 max_rows: int = 500, max_seconds: float = 2.0) -> None:
+    def __init__(
+        self,
+        out_dir: Path,
+        arrow_schema: Any,
+        subdir: str = "parts",
+        max_rows: int = 500,
+        max_seconds: float = 2.0,
+    ) -> None:
         self.dir = out_dir / subdir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.schema = arrow_schema
@@ -136,13 +159,20 @@ class PartWriter:
         """Queue a columnar batch."""
         import pyarrow as pa
 
-        self._add(pa.Table.from_pydict({k: list(columns[k]) if k == "proba" else columns[k]
-                                        for k in self.schema.names}, schema=self.schema))
+        self._add(
+            pa.Table.from_pydict(
+                {k: list(columns[k]) if k == "proba" else columns[k] for k in self.schema.names},
+                schema=self.schema,
+            )
+        )
 
     def _add(self, table: Any) -> None:
         self.buffer.append(table)
         self.n_buffered += table.num_rows
-        if self.n_buffered >= self.max_rows or time.monotonic() - self.last_flush > self.max_seconds:
+        if (
+            self.n_buffered >= self.max_rows
+            or time.monotonic() - self.last_flush > self.max_seconds
+        ):
             self.flush()
 
     def flush(self) -> None:
@@ -156,8 +186,10 @@ class PartWriter:
         table = pa.concat_tables(self.buffer)
         self.count += 1
         # unique even for two writers of one process in the same second
-        name = (f"part-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:12]}-"
-                f"{self.count:05d}.parquet")
+        name = (
+            f"part-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:12]}-"
+            f"{self.count:05d}.parquet"
+        )
         _atomic_write_bytes(self.dir / name, lambda tmp: pq.write_table(table, tmp))
         self.buffer, self.n_buffered = [], 0
 
@@ -166,19 +198,45 @@ class Sink:
     """Where results stream to: rows and (optionally) predictions, flushed together, predictions
     first, so a row on disk always has its predictions on disk too."""
 
-    def __init__(self, out_dir: Path, metrics: Sequence[str], predictions: bool,
-                 max_rows: int = 500, max_seconds: float = 2.0, trials: bool = False) -> None:
-        self.rows = PartWriter(out_dir, schema(metrics), "parts", max_rows=10**12,
-                               max_seconds=float("inf"))
-        self.trials = (PartWriter(out_dir, trials_schema(), "trial_parts", max_rows=10**12,
-                                  max_seconds=float("inf")) if trials else None)
-        self.preds = (PartWriter(out_dir, predictions_schema(), "pred_parts", max_rows=10**12,
-                                 max_seconds=float("inf")) if predictions else None)
+    def __init__(
+        self,
+        out_dir: Path,
+        metrics: Sequence[str],
+        predictions: bool,
+        max_rows: int = 500,
+        max_seconds: float = 2.0,
+        trials: bool = False,
+    ) -> None:
+        self.rows = PartWriter(
+            out_dir, schema(metrics), "parts", max_rows=10**12, max_seconds=float("inf")
+        )
+        self.trials = (
+            PartWriter(
+                out_dir, trials_schema(), "trial_parts", max_rows=10**12, max_seconds=float("inf")
+            )
+            if trials
+            else None
+        )
+        self.preds = (
+            PartWriter(
+                out_dir,
+                predictions_schema(),
+                "pred_parts",
+                max_rows=10**12,
+                max_seconds=float("inf"),
+            )
+            if predictions
+            else None
+        )
         self.max_rows, self.max_seconds = max_rows, max_seconds
         self.last_flush = time.monotonic()
 
-    def add(self, rows: list[dict[str, Any]], predictions: dict[str, Any] | None,
-            trials: list[dict[str, Any]] | None = None) -> None:
+    def add(
+        self,
+        rows: list[dict[str, Any]],
+        predictions: dict[str, Any] | None,
+        trials: list[dict[str, Any]] | None = None,
+    ) -> None:
         """Queue one group's output; flush when enough is buffered or enough time passed."""
         if self.preds is not None and predictions is not None:
             self.preds.add_columns(predictions)
@@ -186,8 +244,10 @@ class Sink:
             stamp = {r["job_id"]: r["finished_at"] for r in rows}
             self.trials.add_rows([{**t, "finished_at": stamp.get(t["job_id"])} for t in trials])
         self.rows.add_rows(rows)
-        if (self.rows.n_buffered >= self.max_rows
-                or time.monotonic() - self.last_flush > self.max_seconds):
+        if (
+            self.rows.n_buffered >= self.max_rows
+            or time.monotonic() - self.last_flush > self.max_seconds
+        ):
             self.flush()
 
     def flush(self) -> None:
@@ -346,8 +406,11 @@ def latest_rows(df: Any) -> Any:
     """The latest row of each job (rows sorted by ``finished_at``; a rerun supersedes)."""
     if df.empty:
         return df
-    return (df.sort_values("finished_at", kind="stable")
-            .drop_duplicates("job_id", keep="last").reset_index(drop=True))
+    return (
+        df.sort_values("finished_at", kind="stable")
+        .drop_duplicates("job_id", keep="last")
+        .reset_index(drop=True)
+    )
 
 
 def read_results(run_dir: Path) -> Any:
@@ -368,8 +431,10 @@ def read_run(run_dir: Path) -> tuple[Any, str | None]:
     path = run_dir / "results.parquet"
     parts = sorted((run_dir / "parts").glob("part-*.parquet"))
     if not path.is_file() and not parts:
-        raise ResultsError(f"no results found: {path} does not exist "
-                           "(is this the --output directory of a `bench run`?)")
+        raise ResultsError(
+            f"no results found: {path} does not exist "
+            "(is this the --output directory of a `bench run`?)"
+        )
     newest_part = max((f.stat().st_mtime for f in parts), default=0.0)
     if path.is_file() and path.stat().st_mtime >= newest_part:
         try:
@@ -382,8 +447,10 @@ def read_run(run_dir: Path) -> tuple[Any, str | None]:
         raise ResultsError(f"cannot read the parts of {run_dir}: {exc}") from None
     total = _manifest(run_dir).get("jobs", {}).get("total")
     of = f" of {total}" if total else ""
-    return df, (f"incomplete run: {len(df)}{of} jobs have results (read from {run_dir / 'parts'}; "
-                "the run was interrupted or is still running)")
+    return df, (
+        f"incomplete run: {len(df)}{of} jobs have results (read from {run_dir / 'parts'}; "
+        "the run was interrupted or is still running)"
+    )
 
 
 def _manifest(run_dir: Path) -> dict[str, Any]:
@@ -398,8 +465,26 @@ def _incomplete_note(run_dir: Path) -> str | None:
     return None if status in (None, "complete") else f"incomplete run (manifest status: {status})"
 
 
-__all__ = ["BASE_COLUMNS", "FAILED_STATUSES", "STATUSES", "PartWriter", "Sink",
-           "atomic_write_text", "consolidate", "consolidate_predictions", "consolidate_trials",
-           "finished_jobs", "jobs_missing_metrics", "latest_rows", "now_iso",
-           "predictions_schema", "read_parts", "read_predictions", "read_results", "read_run",
-           "remove_stale_temp_files", "schema", "trials_schema"]
+__all__ = [
+    "BASE_COLUMNS",
+    "FAILED_STATUSES",
+    "STATUSES",
+    "PartWriter",
+    "Sink",
+    "atomic_write_text",
+    "consolidate",
+    "consolidate_predictions",
+    "consolidate_trials",
+    "finished_jobs",
+    "jobs_missing_metrics",
+    "latest_rows",
+    "now_iso",
+    "predictions_schema",
+    "read_parts",
+    "read_predictions",
+    "read_results",
+    "read_run",
+    "remove_stale_temp_files",
+    "schema",
+    "trials_schema",
+]

@@ -32,8 +32,10 @@ def shared_data(*parts: str) -> Path:
     """A path in the shared data folder, or skip the test (with the reason) when it is absent."""
     path = shared_data_dir().joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"optional shared data {path} is absent (set BENCH_SHARED_DATA to the folder "
-                    "holding openml-seed/ and climb-openml-datasets.csv to run this check)")
+        pytest.skip(
+            f"optional shared data {path} is absent (set BENCH_SHARED_DATA to the folder "
+            "holding openml-seed/ and climb-openml-datasets.csv to run this check)"
+        )
     return path
 
 
@@ -41,12 +43,19 @@ try:
     from hypothesis import HealthCheck, settings
 
     # quick enough for CI (a few seconds per property); `long` for local bug hunts
-    settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True,
-                              suppress_health_check=[HealthCheck.too_slow,
-                                                     HealthCheck.function_scoped_fixture])
-    settings.register_profile("long", max_examples=2000, deadline=None,
-                              suppress_health_check=[HealthCheck.too_slow,
-                                                     HealthCheck.function_scoped_fixture])
+    settings.register_profile(
+        "ci",
+        max_examples=30,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    settings.register_profile(
+        "long",
+        max_examples=2000,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 except ImportError:  # the property tests skip themselves without hypothesis
     pass
@@ -80,8 +89,9 @@ def cli() -> Any:
 def write_config(tmp_path: Path) -> Any:
     """Write a config dict (merged over a small real-data default) to a YAML file."""
 
-    def write(overrides: dict[str, Any] | None = None, name: str = "cfg.yaml",
-              raw: str | None = None) -> Path:
+    def write(
+        overrides: dict[str, Any] | None = None, name: str = "cfg.yaml", raw: str | None = None
+    ) -> Path:
         path = tmp_path / name
         if raw is not None:
             path.write_text(raw)

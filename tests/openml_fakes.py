@@ -12,20 +12,31 @@ import hashlib
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pandas as pd
 
 OML = 'xmlns:oml="http://openml.org/openml"'
 
 
-def description_xml(did: int, name: str, target: str, url: str, md5: str | None = None,
-                    parquet_url: str | None = None, row_id: str | None = None,
-                    ignore: str | None = None) -> str:
+def description_xml(
+    did: int,
+    name: str,
+    target: str,
+    url: str,
+    md5: str | None = None,
+    parquet_url: str | None = None,
+    row_id: str | None = None,
+    ignore: str | None = None,
+) -> str:
     """An OpenML data_set_description document."""
-    parts = [f"<oml:id>{did}</oml:id>", f"<oml:name>{name}</oml:name>",
-             "<oml:version>1</oml:version>", "<oml:format>ARFF</oml:format>",
-             f"<oml:url>{url}</oml:url>"]
+    parts = [
+        f"<oml:id>{did}</oml:id>",
+        f"<oml:name>{name}</oml:name>",
+        "<oml:version>1</oml:version>",
+        "<oml:format>ARFF</oml:format>",
+        f"<oml:url>{url}</oml:url>",
+    ]
     if parquet_url:
         parts.append(f"<oml:parquet_url>{parquet_url}</oml:parquet_url>")
     if md5:
@@ -44,21 +55,30 @@ def features_xml(frame: pd.DataFrame, target: str) -> str:
     items = []
     for i, col in enumerate(frame.columns):
         nominal = not pd.api.types.is_numeric_dtype(frame[col])
-        values = "".join(f"<oml:nominal_value>{v}</oml:nominal_value>"
-                         for v in sorted(frame[col].astype(str).unique())) if nominal else ""
+        values = (
+            "".join(
+                f"<oml:nominal_value>{v}</oml:nominal_value>"
+                for v in sorted(frame[col].astype(str).unique())
+            )
+            if nominal
+            else ""
+        )
         items.append(
             f"<oml:feature><oml:index>{i}</oml:index><oml:name>{col}</oml:name>"
             f"<oml:data_type>{'nominal' if nominal else 'numeric'}</oml:data_type>{values}"
             f"<oml:is_target>{'true' if col == target else 'false'}</oml:is_target>"
             "<oml:is_ignore>false</oml:is_ignore><oml:is_row_identifier>false"
             "</oml:is_row_identifier><oml:number_of_missing_values>0"
-            "</oml:number_of_missing_values></oml:feature>")
+            "</oml:number_of_missing_values></oml:feature>"
+        )
     return f"<oml:data_features {OML}>{''.join(items)}</oml:data_features>"
 
 
 def qualities_xml() -> str:
-    return (f"<oml:data_qualities {OML}><oml:quality><oml:name>NumberOfInstances</oml:name>"
-            "<oml:value>0</oml:value></oml:quality></oml:data_qualities>")
+    return (
+        f"<oml:data_qualities {OML}><oml:quality><oml:name>NumberOfInstances</oml:name>"
+        "<oml:value>0</oml:value></oml:quality></oml:data_qualities>"
+    )
 
 
 def error_xml(code: int, message: str) -> str:
@@ -75,8 +95,10 @@ def to_arff(frame: pd.DataFrame, name: str) -> str:
             attributes.append((col, "REAL"))
         else:
             attributes.append((col, sorted(frame[col].astype(str).unique())))
-    rows = [[v if isinstance(v, str) else float(v) for v in rec] for rec in
-            frame.astype(object).itertuples(index=False)]
+    rows = [
+        [v if isinstance(v, str) else float(v) for v in rec]
+        for rec in frame.astype(object).itertuples(index=False)
+    ]
     return arff.dumps({"relation": name, "attributes": attributes, "data": rows})
 
 
@@ -84,9 +106,15 @@ def write_cached_dataset(root: Path, did: int, name: str, frame: pd.DataFrame, t
     """Lay out ``frame`` as openml-python's cache does; returns the dataset's cache folder."""
     folder = root / "openml" / "org" / "openml" / "www" / "datasets" / str(did)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "description.xml").write_text(description_xml(
-        did, name, target, f"https://api.openml.org/data/v1/download/0/{name}.arff",
-        parquet_url=f"https://data.openml.org/datasets/0000/{did:04d}/dataset_{did}.pq"))
+    (folder / "description.xml").write_text(
+        description_xml(
+            did,
+            name,
+            target,
+            f"https://api.openml.org/data/v1/download/0/{name}.arff",
+            parquet_url=f"https://data.openml.org/datasets/0000/{did:04d}/dataset_{did}.pq",
+        )
+    )
     (folder / "features.xml").write_text(features_xml(frame, target))
     frame.to_parquet(folder / f"dataset_{did}.pq", index=False)
     return folder
@@ -96,8 +124,9 @@ class FakeOpenML:
     """A loopback OpenML: ``datasets`` maps id -> (name, frame, target); ``bad_md5`` ids announce a
     wrong checksum. ``requests`` logs every path asked for."""
 
-    def __init__(self, datasets: dict[int, tuple[str, pd.DataFrame, str]],
-                 bad_md5: set[int] | None = None) -> None:
+    def __init__(
+        self, datasets: dict[int, tuple[str, pd.DataFrame, str]], bad_md5: set[int] | None = None
+    ) -> None:
         self.datasets = datasets
         self.bad_md5 = bad_md5 or set()
         self.requests: list[str] = []
@@ -107,12 +136,14 @@ class FakeOpenML:
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 fake.requests.append(self.path)
                 status, body = fake.route(self.path.split("?")[0])
                 data = body.encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "text/xml" if body.startswith("<") else "text/plain")
+                self.send_header(
+                    "Content-Type", "text/xml" if body.startswith("<") else "text/plain"
+                )
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -150,10 +181,10 @@ class FakeOpenML:
             return 200, self.arff_text(int(parts[3]))
         return 404, error_xml(0, "not found")
 
-    def __enter__(self) -> FakeOpenML:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()

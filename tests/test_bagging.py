@@ -26,8 +26,9 @@ NAMES = ("balance_cascade", "smote_bagging", "underbagging", "overbagging", "cs"
 
 @pytest.fixture(scope="module")
 def data() -> Data:
-    X, y = make_classification(n_samples=1200, n_features=6, weights=[0.95], flip_y=0.02,
-                               random_state=0)
+    X, y = make_classification(
+        n_samples=1200, n_features=6, weights=[0.95], flip_y=0.02, random_state=0
+    )
     return X, y
 
 
@@ -50,6 +51,7 @@ def _row_set(X: np.ndarray) -> set[bytes]:
 
 
 # --- BalanceCascade ----------------------------------------------------------------------------
+
 
 def test_cascade_members_are_balanced_subsets_of_minority_size(data: Data, seen: Seen) -> None:
     X, y = data
@@ -74,8 +76,9 @@ def test_cascade_pool_shrinks_by_the_false_positive_rate(data: Data) -> None:
     assert bc.pool_sizes_[:, 1].tolist() == [n_min] * T
 
 
-def test_cascade_removes_the_samples_the_ensemble_classifies_correctly(data: Data,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cascade_removes_the_samples_the_ensemble_classifies_correctly(
+    data: Data, monkeypatch: pytest.MonkeyPatch
+) -> None:
     X, y = data
     drops: list[tuple[np.ndarray, np.ndarray, int, np.ndarray]] = []
     real = BalanceCascadeClassifier._drop_easiest
@@ -102,8 +105,9 @@ def test_cascade_removes_the_samples_the_ensemble_classifies_correctly(data: Dat
 
 
 def test_cascade_multiclass_brings_every_larger_class_to_the_smallest() -> None:
-    X, y = make_classification(n_samples=1500, n_classes=3, n_informative=4,
-                               weights=[0.7, 0.2], random_state=0)
+    X, y = make_classification(
+        n_samples=1500, n_classes=3, n_informative=4, weights=[0.7, 0.2], random_state=0
+    )
     counts = np.bincount(y)
     bc = BalanceCascadeClassifier(n_estimators=5, random_state=0).fit(X, y)
     assert bc.pool_sizes_[0].tolist() == counts.tolist()
@@ -115,11 +119,13 @@ def test_cascade_multiclass_brings_every_larger_class_to_the_smallest() -> None:
 def test_cascade_single_member_is_one_balanced_tree(data: Data) -> None:
     X, y = data
     bc = BalanceCascadeClassifier(n_estimators=1, random_state=0).fit(X, y)
-    assert len(bc.estimators_) == 1 and bc.pool_sizes_.tolist() == [[int((y == 0).sum()),
-                                                                       int(y.sum())]]
+    assert len(bc.estimators_) == 1 and bc.pool_sizes_.tolist() == [
+        [int((y == 0).sum()), int(y.sum())]
+    ]
 
 
 # --- UnderBagging / OverBagging (imbalanced-learn aliases) -----------------------------------
+
 
 def test_underbagging_members_see_balanced_bags_of_minority_size(data: Data, seen: Seen) -> None:
     from imblearn.under_sampling import RandomUnderSampler
@@ -135,8 +141,9 @@ def test_underbagging_members_see_balanced_bags_of_minority_size(data: Data, see
         assert abs(n_min_bag - y.sum()) < 0.4 * y.sum()
 
 
-def test_overbagging_members_see_balanced_majority_size_bags_with_copies(data: Data,
-                                                                        seen: Seen) -> None:
+def test_overbagging_members_see_balanced_majority_size_bags_with_copies(
+    data: Data, seen: Seen
+) -> None:
     X, y = data
     model = get("classifier", "overbagging").build({"n_estimators": 6}, random_state=0).fit(X, y)
     originals = _row_set(X[y == 1])
@@ -149,6 +156,7 @@ def test_overbagging_members_see_balanced_majority_size_bags_with_copies(data: D
 
 
 # --- SMOTEBagging --------------------------------------------------------------------------------
+
 
 def test_smote_bagging_rate_cycles_and_bags_mix_bootstrap_and_smote(data: Data, seen: Seen) -> None:
     X, y = data
@@ -172,8 +180,11 @@ def test_smote_points_lie_between_a_minority_sample_and_a_neighbour(data: Data, 
     k = 3
     SMOTEBaggingClassifier(n_estimators=1, k_neighbors=k, random_state=0).fit(X, y)
     X_min = X[y == 1]
-    nn = NearestNeighbors(n_neighbors=k + 1).fit(X_min).kneighbors(X_min,
-                                                                    return_distance=False)[:, 1:]
+    nn = (
+        NearestNeighbors(n_neighbors=k + 1)
+        .fit(X_min)
+        .kneighbors(X_min, return_distance=False)[:, 1:]
+    )
     starts = np.repeat(X_min, k, axis=0)
     dirs = X_min[nn.ravel()] - starts
     X_fit, y_fit = seen[0]
@@ -188,17 +199,22 @@ def test_smote_points_lie_between_a_minority_sample_and_a_neighbour(data: Data, 
 
 
 def test_smote_bagging_multiclass_and_too_small_class() -> None:
-    X, y = make_classification(n_samples=900, n_classes=3, n_informative=4,
-                               weights=[0.7, 0.2], random_state=0)
+    X, y = make_classification(
+        n_samples=900, n_classes=3, n_informative=4, weights=[0.7, 0.2], random_state=0
+    )
     model = SMOTEBaggingClassifier(n_estimators=3, random_state=0).fit(X, y)
     assert model.predict_proba(X).shape == (900, 3)
     y_small = np.r_[np.zeros(40, dtype=int), np.ones(4, dtype=int)]
-    with pytest.raises(ValueError, match=r"class 1 has 4 training samples; SMOTE needs more "
-                                         r"than k_neighbors=5 \(lower k_neighbors\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"class 1 has 4 training samples; SMOTE needs more "
+        r"than k_neighbors=5 \(lower k_neighbors\)",
+    ):
         SMOTEBaggingClassifier(n_estimators=2).fit(np.random.RandomState(0).rand(44, 3), y_small)
 
 
 # --- CS ----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("base", ["dt", "logreg"])
 def test_cs_equals_the_base_learner_with_balanced_class_weights(data: Data, base: str) -> None:
@@ -207,8 +223,11 @@ def test_cs_equals_the_base_learner_with_balanced_class_weights(data: Data, base
 
     X, y = data
     cs = get("classifier", "cs").build({"estimator": base}, random_state=7).fit(X, y)
-    ref = clone(get("classifier", base).build({}, random_state=7)).set_params(
-        class_weight="balanced").fit(X, y)
+    ref = (
+        clone(get("classifier", base).build({}, random_state=7))
+        .set_params(class_weight="balanced")
+        .fit(X, y)
+    )
     np.testing.assert_array_equal(cs.predict_proba(X), ref.predict_proba(X))
     # and the grid's own cw=balanced on that classifier
     engine = fit_model(Choice(base, ()), Choice("balanced", ()), X, y, y, ["0", "1"], 7)
@@ -217,13 +236,17 @@ def test_cs_equals_the_base_learner_with_balanced_class_weights(data: Data, base
 
 
 def test_cs_refuses_a_learner_without_class_weight() -> None:
-    with pytest.raises(ConfigError, match=r"^classifier 'cs': The 'estimator' parameter of CS must "
-                                          r"be a classifier that supports class_weight\. Got 'knn' "
-                                          r"instead\. Valid classifiers are: .*\bdt\b.*\blogreg\b"):
+    with pytest.raises(
+        ConfigError,
+        match=r"^classifier 'cs': The 'estimator' parameter of CS must "
+        r"be a classifier that supports class_weight\. Got 'knn' "
+        r"instead\. Valid classifiers are: .*\bdt\b.*\blogreg\b",
+    ):
         get("classifier", "cs").check({"estimator": "knn"})
 
 
 # --- base learner by name: validation -----------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", NAMES)
 def test_unknown_base_learner_lists_the_classifiers(name: str) -> None:
@@ -236,28 +259,34 @@ def test_unknown_base_learner_lists_the_classifiers(name: str) -> None:
 
 
 def test_base_learner_parameters_are_checked_like_a_config_entry() -> None:
-    expected = (r"^classifier 'balance_cascade': The 'estimator_params' parameter of "
-                r"BalanceCascadeClassifier does not fit base learner 'dt': classifier 'dt': "
-                r"unknown parameter 'depth'\. Valid parameters are: ccp_alpha, ")
+    expected = (
+        r"^classifier 'balance_cascade': The 'estimator_params' parameter of "
+        r"BalanceCascadeClassifier does not fit base learner 'dt': classifier 'dt': "
+        r"unknown parameter 'depth'\. Valid parameters are: ccp_alpha, "
+    )
     with pytest.raises(ConfigError, match=expected):
         get("classifier", "balance_cascade").check({"estimator_params": {"depth": 3}})
     with pytest.raises(ConfigError, match=r"The 'max_depth' parameter of DecisionTreeClassifier"):
         get("classifier", "underbagging").check({"estimator_params": {"max_depth": -1}})
     with pytest.raises(ConfigError, match=r"must be a classifier with predict_proba; 'linear_svm'"):
         get("classifier", "smote_bagging").check({"estimator": "linear_svm"})
-    get("classifier", "smote_bagging").check({"estimator": "svm",
-                                              "estimator_params": {"probability": True}})
+    get("classifier", "smote_bagging").check(
+        {"estimator": "svm", "estimator_params": {"probability": True}}
+    )
 
 
 def test_cli_validate_rejects_an_unknown_base_learner(cli: Any, write_config: Any) -> None:
     path = write_config({"classifiers": {"balance_cascade": {"estimator": "tre"}}})
     result = cli("validate", path)
     assert result.exit_code == 2
-    assert "The 'estimator' parameter of BalanceCascadeClassifier must be the name of a " \
-           "registered classifier. Got 'tre' instead." in result.stderr
+    assert (
+        "The 'estimator' parameter of BalanceCascadeClassifier must be the name of a "
+        "registered classifier. Got 'tre' instead." in result.stderr
+    )
 
 
 # --- scikit-learn API ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", NAMES)
 def test_clone_determinism_and_probabilities(data: Data, name: str) -> None:
@@ -277,24 +306,41 @@ def test_clone_determinism_and_probabilities(data: Data, name: str) -> None:
 
 
 def test_named_base_round_trips_through_get_params() -> None:
-    model = SMOTEBaggingClassifier(estimator="logreg", estimator_params={"C": 0.5},
-                                   n_estimators=3, k_neighbors=2, random_state=1)
+    model = SMOTEBaggingClassifier(
+        estimator="logreg",
+        estimator_params={"C": 0.5},
+        n_estimators=3,
+        k_neighbors=2,
+        random_state=1,
+    )
     params = model.get_params()
-    assert params == {"estimator": "logreg", "estimator_params": {"C": 0.5}, "n_estimators": 3,
-                      "k_neighbors": 2, "random_state": 1}
+    assert params == {
+        "estimator": "logreg",
+        "estimator_params": {"C": 0.5},
+        "n_estimators": 3,
+        "k_neighbors": 2,
+        "random_state": 1,
+    }
     assert clone(model).get_params() == params
     assert BalanceCascadeClassifier().set_params(estimator="rf").estimator == "rf"
 
 
 # --- end to end -----------------------------------------------------------------------------------
 
+
 def test_bench_run_on_ecoli3(cli: Any, write_config: Any, tmp_path: Path) -> None:
     classifiers: dict[str, Any] = {n: {"n_estimators": 10} for n in NAMES if n != "cs"}
     classifiers["balance_cascade"]["estimator_params"] = {"max_depth": 4}
     classifiers["cs"] = {"estimator": ["dt", "logreg"]}
-    path = write_config({"datasets": ["keel/ecoli3"], "resamplers": {"none": {}},
-                         "class_weights": ["none", "balanced"], "thresholds": {"default": {}},
-                         "classifiers": classifiers})
+    path = write_config(
+        {
+            "datasets": ["keel/ecoli3"],
+            "resamplers": {"none": {}},
+            "class_weights": ["none", "balanced"],
+            "thresholds": {"default": {}},
+            "classifiers": classifiers,
+        }
+    )
     out = tmp_path / "run"
     result = cli("run", path, "--output", out, "--quiet")
     df = pd.read_parquet(out / "results.parquet")

@@ -16,14 +16,20 @@ from sklearn.tree import DecisionTreeClassifier
 from climb_cli.components import boosting, get
 from climb_cli.errors import ConfigError
 
-ALL = [boosting.OverBoostClassifier, boosting.SMOTEBoostClassifier, boosting.AdaCostClassifier,
-       boosting.AdaUBoostClassifier, boosting.AsymBoostClassifier]
+ALL = [
+    boosting.OverBoostClassifier,
+    boosting.SMOTEBoostClassifier,
+    boosting.AdaCostClassifier,
+    boosting.AdaUBoostClassifier,
+    boosting.AsymBoostClassifier,
+]
 
 
 @pytest.fixture(scope="module")
 def data() -> tuple[np.ndarray, np.ndarray]:
-    X, y = make_classification(n_samples=600, weights=[0.9], flip_y=0.03, class_sep=0.8,
-                               random_state=0)
+    X, y = make_classification(
+        n_samples=600, weights=[0.9], flip_y=0.03, class_sep=0.8, random_state=0
+    )
     return X, y
 
 
@@ -34,8 +40,13 @@ def fits(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, np.ndarray]]:
     real_fit = DecisionTreeClassifier.fit
 
     def spy(self, X, y, sample_weight=None, *a, **k):  # type: ignore[no-untyped-def]
-        seen.append({"X": np.asarray(X).copy(), "y": np.asarray(y).copy(),
-                     "w": np.asarray(sample_weight).copy()})
+        seen.append(
+            {
+                "X": np.asarray(X).copy(),
+                "y": np.asarray(y).copy(),
+                "w": np.asarray(sample_weight).copy(),
+            }
+        )
         return real_fit(self, X, y, sample_weight, *a, **k)
 
     monkeypatch.setattr(DecisionTreeClassifier, "fit", spy)
@@ -49,8 +60,9 @@ def _row_set(X: np.ndarray) -> set[bytes]:
 def test_plain_settings_equal_scikit_learn_adaboost(data) -> None:  # type: ignore[no-untyped-def]
     """The shared core is SAMME: with uniform costs, AdaUBoost and AsymBoost are sklearn's AdaBoost."""
     X, y = data
-    ref = AdaBoostClassifier(DecisionTreeClassifier(max_depth=1), n_estimators=20,
-                             random_state=3).fit(X, y)
+    ref = AdaBoostClassifier(
+        DecisionTreeClassifier(max_depth=1), n_estimators=20, random_state=3
+    ).fit(X, y)
     for cls in (boosting.AdaUBoostClassifier, boosting.AsymBoostClassifier):
         ours = cls(cost="uniform", n_estimators=20, random_state=3).fit(X, y)
         np.testing.assert_allclose(ours.estimator_weights_, ref.estimator_weights_, rtol=1e-12)
@@ -69,14 +81,16 @@ def test_smoteboost_members_see_fresh_synthetic_minority_rows(data, fits) -> Non
     for call in fits:
         assert int((call["y"] == 1).sum()) == n_maj > n_min  # balanced by SMOTE
         np.testing.assert_array_equal(call["X"][: len(y)], X)  # every original row, in order
-        new = call["X"][len(y):]
+        new = call["X"][len(y) :]
         assert len(new) == n_maj - n_min and not (_row_set(new) & originals)  # truly synthetic
-        assert (call["y"][len(y):] == 1).all()
+        assert (call["y"][len(y) :] == 1).all()
         synthetic.append(_row_set(new))
-    assert all(a != b for i, a in enumerate(synthetic) for b in synthetic[i + 1:])  # fresh each round
+    assert all(
+        a != b for i, a in enumerate(synthetic) for b in synthetic[i + 1 :]
+    )  # fresh each round
     # the error is measured on the original rows: added rows weigh the mean current weight
     for call in fits:
-        np.testing.assert_allclose(call["w"][len(y):], call["w"][: len(y)].mean())
+        np.testing.assert_allclose(call["w"][len(y) :], call["w"][: len(y)].mean())
 
 
 def test_overboost_members_see_duplicated_minority_rows(data, fits) -> None:  # type: ignore[no-untyped-def]
@@ -85,7 +99,7 @@ def test_overboost_members_see_duplicated_minority_rows(data, fits) -> None:  # 
     minority = _row_set(X[y == 1])
     draws = []
     for call in fits:
-        extra = call["X"][len(y):]
+        extra = call["X"][len(y) :]
         assert len(extra) == int((y == 0).sum() - y.sum())
         assert _row_set(extra) <= minority  # copies of real minority rows, nothing new
         draws.append(extra.tobytes())
@@ -95,8 +109,9 @@ def test_overboost_members_see_duplicated_minority_rows(data, fits) -> None:  # 
 def test_adacost_weight_update_follows_the_paper_on_six_samples(fits) -> None:  # type: ignore[no-untyped-def]
     X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0], [5.0]])
     y = np.array([0, 0, 0, 1, 0, 1])  # a stump at 2.5 is wrong on sample 4 only
-    model = boosting.AdaCostClassifier(cost={0: 1.0, 1: 4.0}, n_estimators=2,
-                                       random_state=0).fit(X, y)
+    model = boosting.AdaCostClassifier(cost={0: 1.0, 1: 4.0}, n_estimators=2, random_state=0).fit(
+        X, y
+    )
     c = np.array([0.25, 0.25, 0.25, 1.0, 0.25, 1.0])  # class cost / largest cost
     d1 = np.full(6, 1 / 6)
     np.testing.assert_allclose(fits[0]["w"], d1)
@@ -161,8 +176,9 @@ def test_clone_params_determinism_and_probabilities(cls, data) -> None:  # type:
 
 @pytest.mark.parametrize("cls", ALL)
 def test_multiclass_string_labels(cls) -> None:  # type: ignore[no-untyped-def]
-    X, y = make_classification(n_samples=400, n_classes=3, n_informative=4,
-                               weights=[0.7, 0.2], random_state=0)
+    X, y = make_classification(
+        n_samples=400, n_classes=3, n_informative=4, weights=[0.7, 0.2], random_state=0
+    )
     labels = np.array(["a", "b", "c"])[y]
     model = cls(n_estimators=5, random_state=0).fit(X, labels)
     proba = model.predict_proba(X)
@@ -175,8 +191,9 @@ def test_default_base_learner_is_a_stump_and_estimator_params_replace_it(data) -
     X, y = data
     stump = boosting.AdaUBoostClassifier(n_estimators=2, random_state=0).fit(X, y)
     assert all(e.get_depth() == 1 for e in stump.estimators_)
-    grown = boosting.AdaUBoostClassifier(estimator_params={}, n_estimators=2,
-                                         random_state=0).fit(X, y)
+    grown = boosting.AdaUBoostClassifier(estimator_params={}, n_estimators=2, random_state=0).fit(
+        X, y
+    )
     assert grown.estimators_[0].get_depth() > 1
     lr = boosting.SMOTEBoostClassifier(estimator="logreg", n_estimators=2, random_state=0).fit(X, y)
     assert type(lr.estimators_[0]).__name__ == "LogisticRegression"
@@ -202,13 +219,18 @@ def test_registered_components_and_config_errors() -> None:
     with pytest.raises(ConfigError) as err:
         smote.check({"estimator": "nope"})
     msg = str(err.value)
-    assert msg.startswith("classifier 'smoteboost': unknown base learner estimator='nope'. "
-                          "Available base learners (classifiers that take sample_weight) are: ")
+    assert msg.startswith(
+        "classifier 'smoteboost': unknown base learner estimator='nope'. "
+        "Available base learners (classifiers that take sample_weight) are: "
+    )
     assert "dt, " in msg and "logreg" in msg and "knn" not in msg
     with pytest.raises(ConfigError, match="base learner 'knn' does not take sample_weight"):
         smote.check({"estimator": "knn"})
-    with pytest.raises(ConfigError, match=r"^classifier 'adacost': estimator_params: classifier "
-                                          r"'dt': unknown parameter 'depth'"):
+    with pytest.raises(
+        ConfigError,
+        match=r"^classifier 'adacost': estimator_params: classifier "
+        r"'dt': unknown parameter 'depth'",
+    ):
         get("classifier", "adacost").check({"estimator_params": {"depth": 3}})
     with pytest.raises(ConfigError, match="The 'cost' parameter of AdaCostClassifier must be"):
         get("classifier", "adacost").check({"cost": "heavy"})
@@ -223,17 +245,29 @@ def test_cost_mapping_must_name_known_classes(data) -> None:  # type: ignore[no-
 
 
 def test_bench_run_with_smoteboost_on_keel(cli, write_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    cfg = write_config({
-        "datasets": ["keel/ecoli3"], "resamplers": {"none": {}}, "class_weights": ["none"],
-        "thresholds": {"default": {}},
-        "classifiers": {"smoteboost": {"estimator": "dt", "estimator_params": {"max_depth": 3},
-                                       "n_estimators": 10}},
-    })
+    cfg = write_config(
+        {
+            "datasets": ["keel/ecoli3"],
+            "resamplers": {"none": {}},
+            "class_weights": ["none"],
+            "thresholds": {"default": {}},
+            "classifiers": {
+                "smoteboost": {
+                    "estimator": "dt",
+                    "estimator_params": {"max_depth": 3},
+                    "n_estimators": 10,
+                }
+            },
+        }
+    )
     out = tmp_path / "out"
     result = cli("run", cfg, "--output", out)
     assert result.exit_code == 0, result.output
     rows: Any = pd.read_parquet(out / "results.parquet")
     assert len(rows) == 3 and (rows["status"] == "ok").all()
-    assert rows["method"].iloc[0].endswith(
-        'smoteboost[estimator=dt,estimator_params={"max_depth":3},n_estimators=10]')
+    assert (
+        rows["method"]
+        .iloc[0]
+        .endswith('smoteboost[estimator=dt,estimator_params={"max_depth":3},n_estimators=10]')
+    )
     assert rows["roc_auc"].between(0.5, 1.0).all()

@@ -13,9 +13,19 @@ from typing import Any
 import pytest
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-logging=stderr",
+    "--v=0",
+    "--virtual-time-budget=5000",
+]
 
 
 def _chromium() -> str:
@@ -34,10 +44,17 @@ def test_html_report_renders_in_chromium(cli: Any, write_config: Any, tmp_path: 
     cfg = write_config({"resamplers": ["none", "rus"], "thresholds": ["default"]})
     assert cli("run", cfg, "--output", out, "-q").exit_code == 0
     page = tmp_path / "report" / "report.html"
-    assert cli("report", out, "-m", "f1", "-m", "roc_auc", "-f", "html", "--out", page).exit_code == 0
+    assert (
+        cli("report", out, "-m", "f1", "-m", "roc_auc", "-f", "html", "--out", page).exit_code == 0
+    )
     base = [chromium, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
-    dom = subprocess.run([*base, "--dump-dom", page.as_uri()], capture_output=True, text=True,
-                         timeout=120)
+    dom = subprocess.run(
+        [*base, "--dump-dom", page.as_uri()],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert dom.returncode == 0, dom.stderr[-2000:]
     console = [line for line in dom.stderr.splitlines() if ":CONSOLE" in line]
     assert console == []
@@ -49,6 +66,11 @@ def test_html_report_renders_in_chromium(cli: Any, write_config: Any, tmp_path: 
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "report.png"
     shot.unlink(missing_ok=True)
-    run = subprocess.run([*base, f"--screenshot={shot}", "--window-size=1400,2200", page.as_uri()],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [*base, f"--screenshot={shot}", "--window-size=1400,2200", page.as_uri()],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0 and shot.stat().st_size > 20_000

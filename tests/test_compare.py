@@ -18,23 +18,29 @@ ROOT = Path(__file__).resolve().parent.parent
 def nightly(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The cron recipe's first step, twice: results/nightly/<day>/ from configs/nightly.yaml (on a
     smaller grid of the same shape, to keep the suite fast)."""
+    import yaml
     from typer.testing import CliRunner
 
     from climb_cli.cli import app
 
-    import yaml
-
     root = tmp_path_factory.mktemp("nightly")
     doc = yaml.safe_load((ROOT / "configs" / "nightly.yaml").read_text())
-    doc.update({"datasets": ["keel/ecoli3", "sklearn/breast_cancer", "keel/pima"],
-                "cv": {"n_splits": 4}, "resamplers": ["none", "rus"],
-                "thresholds": ["default"], "n_jobs": 1})
+    doc.update(
+        {
+            "datasets": ["keel/ecoli3", "sklearn/breast_cancer", "keel/pima"],
+            "cv": {"n_splits": 4},
+            "resamplers": ["none", "rus"],
+            "thresholds": ["default"],
+            "n_jobs": 1,
+        }
+    )
     cfg = root / "nightly.yaml"
     cfg.write_text(yaml.safe_dump(doc))
     runner = CliRunner()
     for day in ("2026-11-26", "2026-11-27"):
-        result = runner.invoke(app, ["run", str(cfg), "--output", str(root / "results" / day),
-                                     "--quiet"])
+        result = runner.invoke(
+            app, ["run", str(cfg), "--output", str(root / "results" / day), "--quiet"]
+        )
         assert result.exit_code == 0, result.output
     return root / "results"
 
@@ -43,12 +49,15 @@ def test_identical_nightly_runs_pass(cli: Any, nightly: Path) -> None:
     result = cli("compare", "--latest", nightly)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("## bench compare: no regression\n")
-    assert f"base `{nightly / '2026-11-26'}` -> candidate `{nightly / '2026-11-27'}`" in result.stdout
+    assert (
+        f"base `{nightly / '2026-11-26'}` -> candidate `{nightly / '2026-11-27'}`" in result.stdout
+    )
     assert "32 method x metric pairs unchanged within tolerance." in result.stdout  # 8 x 4
 
 
-def test_simulated_regression_fails_and_names_the_method(cli: Any, nightly: Path,
-                                                         tmp_path: Path) -> None:
+def test_simulated_regression_fails_and_names_the_method(
+    cli: Any, nightly: Path, tmp_path: Path
+) -> None:
     runs = tmp_path / "nightly"
     shutil.copytree(nightly / "2026-11-26", runs / "2026-11-26")
     shutil.copytree(nightly / "2026-11-27", runs / "2026-11-27")
@@ -69,8 +78,9 @@ def test_simulated_regression_fails_and_names_the_method(cli: Any, nightly: Path
     regs = [m for m in as_json["methods"] if m["verdict"] == "regression"]
     assert [m["method"] for m in regs] == [victim]
     assert regs[0]["mean_change"] == pytest.approx(-0.1)
-    assert regs[0]["datasets"] and all(v == pytest.approx(-0.1)
-                                       for v in regs[0]["datasets"].values())
+    assert regs[0]["datasets"] and all(
+        v == pytest.approx(-0.1) for v in regs[0]["datasets"].values()
+    )
 
 
 def test_newly_failing_jobs_are_a_regression(cli: Any, nightly: Path, tmp_path: Path) -> None:
@@ -84,8 +94,9 @@ def test_newly_failing_jobs_are_a_regression(cli: Any, nightly: Path, tmp_path: 
     result = cli("compare", base, cand)
     assert result.exit_code == 1
     row = df.iloc[0]
-    assert (f"- {row['dataset']} {row['method']} repeat 0 fold {row['fold']}: timeout"
-            in result.stdout)
+    assert (
+        f"- {row['dataset']} {row['method']} repeat 0 fold {row['fold']}: timeout" in result.stdout
+    )
 
 
 def test_version_changes_are_listed(cli: Any, nightly: Path, tmp_path: Path) -> None:
@@ -109,20 +120,25 @@ def test_different_grids_are_not_comparable(cli: Any, nightly: Path, tmp_path: P
     # issue #14: an evolving grid is compared on its shared part; --strict keeps the old refusal
     evolved = cli("compare", nightly / "2026-11-26", cand)
     assert evolved.exit_code == 0, evolved.output
-    assert ("### Grid changes (verdict on the 64 shared jobs)\n\n- datasets removed: keel/pima\n"
-            in evolved.stdout)
+    assert (
+        "### Grid changes (verdict on the 64 shared jobs)\n\n- datasets removed: keel/pima\n"
+        in evolved.stdout
+    )
     assert "32 method x metric pairs unchanged within tolerance." in evolved.stdout
     result = cli("compare", nightly / "2026-11-26", cand, "--strict")
     assert result.exit_code == 2
-    assert result.stderr.strip() == (f"Error: runs not comparable: 32 jobs only in "
-                                     f"{nightly / '2026-11-26'} and 0 only in {cand} (different "
-                                     "grids); compare runs of the same config")
+    assert result.stderr.strip() == (
+        f"Error: runs not comparable: 32 jobs only in "
+        f"{nightly / '2026-11-26'} and 0 only in {cand} (different "
+        "grids); compare runs of the same config"
+    )
     lonely = tmp_path / "lonely"
     lonely.mkdir()
     missing = cli("compare", "--latest", lonely)
     assert missing.exit_code == 2
-    assert missing.stderr.strip() == (f"Error: --latest needs two run directories with results "
-                                      f"under {lonely}; found 0")
+    assert missing.stderr.strip() == (
+        f"Error: --latest needs two run directories with results under {lonely}; found 0"
+    )
 
 
 def test_different_seeds_need_the_flag(cli: Any, nightly: Path, tmp_path: Path) -> None:

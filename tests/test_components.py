@@ -17,14 +17,20 @@ from climb_cli.engine.runner import run_experiment
 from climb_cli.grid import resolve_experiment
 
 RESAMPLERS = sorted(components.available("resampler"))
-CLASSIFIERS = sorted(n for n, c in components.available("classifier").items()
-                     if not c.has("optional"))
+CLASSIFIERS = sorted(
+    n for n, c in components.available("classifier").items() if not c.has("optional")
+)
 
 
 def _run(tmp_path: Path, **overrides: Any) -> pd.DataFrame:
-    base: dict[str, Any] = dict(name="common", datasets=["keel/ecoli3"], cv={"n_splits": 3},
-                                classifiers=["logreg"], n_jobs=2,
-                                metrics=sorted(components.available("metric")))
+    base: dict[str, Any] = {
+        "name": "common",
+        "datasets": ["keel/ecoli3"],
+        "cv": {"n_splits": 3},
+        "classifiers": ["logreg"],
+        "n_jobs": 2,
+        "metrics": sorted(components.available("metric")),
+    }
     base.update(overrides)
     exp = resolve_experiment(ExperimentConfig(**base), tmp_path)
     run_experiment(exp, tmp_path / "out")
@@ -42,7 +48,8 @@ def test_every_resampler_runs_or_says_why(tmp_path: Path) -> None:
     # ecoli3 has numeric features only: SMOTE-NC and SMOTE-N cannot apply, and say so
     assert skipped == {"smotenc", "smoten"}
     assert set(df.loc[df.resampler == "smotenc", "error"]) == {
-        "resampler 'smotenc' needs categorical features; this dataset has none (use smote)"}
+        "resampler 'smotenc' needs categorical features; this dataset has none (use smote)"
+    }
     ok = df[~df.resampler.isin(skipped)]
     assert set(ok["status"]) == {"ok"}, ok.loc[ok.status != "ok", ["resampler", "error"]]
     assert ok["roc_auc"].between(0.5, 1).all()
@@ -59,12 +66,21 @@ def test_every_resampler_runs_or_says_why(tmp_path: Path) -> None:
 def test_smotenc_on_categorical_data(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     n = 300
-    frame = pd.DataFrame({"x": rng.normal(size=n), "colour": rng.choice(["r", "g", "b"], size=n),
-                          "y": (rng.uniform(size=n) < 0.15).astype(int)})
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "colour": rng.choice(["r", "g", "b"], size=n),
+            "y": (rng.uniform(size=n) < 0.15).astype(int),
+        }
+    )
     path = tmp_path / "cat.csv"
     frame.to_csv(path, index=False)
-    df = _run(tmp_path, datasets=[{"name": "cat", "file": str(path), "target": "y"}],
-              resamplers=["smotenc", "smote"], metrics=["roc_auc"])
+    df = _run(
+        tmp_path,
+        datasets=[{"name": "cat", "file": str(path), "target": "y"}],
+        resamplers=["smotenc", "smote"],
+        metrics=["roc_auc"],
+    )
     assert set(df["status"]) == {"ok"}
     assert (df["n_train_resampled"] > df["n_train"]).all()
 
@@ -85,8 +101,11 @@ def test_class_weight_without_api_is_skipped(tmp_path: Path) -> None:
     df = _run(tmp_path, classifiers=["knn"], class_weights=["none", "balanced"], metrics=["f1"])
     assert set(df.loc[df.class_weight == "none", "status"]) == {"ok"}
     assert set(df.loc[df.class_weight == "balanced", "error"]) == {
-        "classifier 'knn' supports neither class_weight nor sample_weight, so class weight "
-        "'balanced' cannot apply"}
+        (
+            "classifier 'knn' supports neither class_weight nor sample_weight, so class weight "
+            "'balanced' cannot apply"
+        )
+    }
     assert set(df.loc[df.class_weight == "balanced", "status"]) == {"skipped"}
 
 
@@ -94,14 +113,17 @@ Y = np.array([0] * 90 + [1] * 10)
 NAMES = ["neg", "pos"]
 
 
-@pytest.mark.parametrize(("name", "params", "expected"), [
-    ("balanced", {}, {0: 100 / (2 * 90), 1: 100 / (2 * 10)}),
-    ("balanced_sqrt", {}, {0: np.sqrt(100 / 180), 1: np.sqrt(5.0)}),
-    ("explicit", {"weights": {"positive": 7}}, {0: 1.0, 1: 7.0}),
-    ("explicit", {"weights": {"pos": 3, "neg": 0.5}}, {0: 0.5, 1: 3.0}),
-    ("factor", {"f": 0.5}, {0: 1.0, 1: 1 + 0.5 * (9 - 1)}),
-    ("factor", {"f": 1.0}, {0: 1.0, 1: 9.0}),
-])
+@pytest.mark.parametrize(
+    ("name", "params", "expected"),
+    [
+        ("balanced", {}, {0: 100 / (2 * 90), 1: 100 / (2 * 10)}),
+        ("balanced_sqrt", {}, {0: np.sqrt(100 / 180), 1: np.sqrt(5.0)}),
+        ("explicit", {"weights": {"positive": 7}}, {0: 1.0, 1: 7.0}),
+        ("explicit", {"weights": {"pos": 3, "neg": 0.5}}, {0: 0.5, 1: 3.0}),
+        ("factor", {"f": 0.5}, {0: 1.0, 1: 1 + 0.5 * (9 - 1)}),
+        ("factor", {"f": 1.0}, {0: 1.0, 1: 9.0}),
+    ],
+)
 def test_class_weight_values(name: str, params: dict[str, Any], expected: dict[int, float]) -> None:
     weights = components.get("class_weight", name).build(params)(Y, Y, NAMES)
     assert weights == pytest.approx(expected)
@@ -123,7 +145,8 @@ def test_weights_reach_the_estimator() -> None:
 
     via_sw = fit_model(Choice("gb", (("n_estimators", 5),)), cw, X, Y, Y, NAMES, seed=0)
     ref = GradientBoostingClassifier(n_estimators=5, random_state=0).fit(
-        X, Y, sample_weight=np.where(Y == 1, 7.0, 1.0))
+        X, Y, sample_weight=np.where(Y == 1, 7.0, 1.0)
+    )
     np.testing.assert_allclose(via_sw.predict_proba(X), ref.predict_proba(X))
     unweighted = GradientBoostingClassifier(n_estimators=5, random_state=0).fit(X, Y)
     assert not np.allclose(via_sw.predict_proba(X), unweighted.predict_proba(X))
@@ -145,5 +168,9 @@ def test_svm_scores_are_the_sigmoid_of_the_decision_function() -> None:
 def test_unknown_explicit_class_is_an_error_row(tmp_path: Path) -> None:
     df = _run(tmp_path, class_weights={"explicit": {"weights": {"minority": 5}}}, metrics=["f1"])
     assert set(df["status"]) == {"error"}
-    assert set(df["error"]) == {"ValueError: class weight for unknown class 'minority'; classes "
-                                "are: '0', '1' (or positive/negative)"}
+    assert set(df["error"]) == {
+        (
+            "ValueError: class weight for unknown class 'minority'; classes "
+            "are: '0', '1' (or positive/negative)"
+        )
+    }

@@ -17,8 +17,9 @@ from climb_cli.components.class_weights import combination_warnings, effective_p
 NAMES = ["neg", "pos"]
 
 
-def _weights(name: str, params: dict[str, Any], y_fit: np.ndarray,
-             y_train: np.ndarray) -> dict[int, float] | None:
+def _weights(
+    name: str, params: dict[str, Any], y_fit: np.ndarray, y_train: np.ndarray
+) -> dict[int, float] | None:
     return components.get("class_weight", name).build(params)(y_fit, y_train, NAMES)
 
 
@@ -31,14 +32,22 @@ def test_balanced_after_smote_is_the_unweighted_model() -> None:
     assert weights is None
     balanced = RandomForestClassifier(n_estimators=50, random_state=0, class_weight=weights)
     unweighted = RandomForestClassifier(n_estimators=50, random_state=0)
-    np.testing.assert_array_equal(balanced.fit(X_fit, y_fit).predict_proba(X[300:]),
-                                  unweighted.fit(X_fit, y_fit).predict_proba(X[300:]))
+    np.testing.assert_array_equal(
+        balanced.fit(X_fit, y_fit).predict_proba(X[300:]),
+        unweighted.fit(X_fit, y_fit).predict_proba(X[300:]),
+    )
 
 
-@pytest.mark.parametrize(("name", "params"), [
-    ("balanced", {}), ("balanced_sqrt", {}), ("factor", {"f": 1.0}), ("factor", {"f": 0.0}),
-    ("explicit", {"weights": {"positive": 1}}),
-])
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("balanced", {}),
+        ("balanced_sqrt", {}),
+        ("factor", {"f": 1.0}),
+        ("factor", {"f": 0.0}),
+        ("explicit", {"weights": {"positive": 1}}),
+    ],
+)
 def test_all_one_weights_are_none(name: str, params: dict[str, Any]) -> None:
     y_even = np.array([0] * 20 + [1] * 20)
     y_skewed = np.array([0] * 90 + [1] * 10)
@@ -70,9 +79,13 @@ def test_effective_prior() -> None:
 
 def test_factor_after_a_resampler_warns_double_correction() -> None:
     notes = combination_warnings("smote", "factor", "default")
-    assert notes == [("resampler 'smote' + class weight 'factor': 'factor' weighs the positive "
-                      "class by the imbalance ratio measured before resampling, so after 'smote' "
-                      "the imbalance is corrected twice")]
+    assert notes == [
+        (
+            "resampler 'smote' + class weight 'factor': 'factor' weighs the positive "
+            "class by the imbalance ratio measured before resampling, so after 'smote' "
+            "the imbalance is corrected twice"
+        )
+    ]
     assert combination_warnings("none", "factor", "default") == []
     assert len(combination_warnings("tomek", "factor", "tuned")) == 1
 
@@ -80,9 +93,12 @@ def test_factor_after_a_resampler_warns_double_correction() -> None:
 def test_balanced_after_a_balancing_resampler_is_identical_to_none() -> None:
     for resampler in ("ros", "smote", "rus", "nearmiss", "cluster_centroids", "svm_smote"):
         assert combination_warnings(resampler, "balanced", "default") == [
-            (f"resampler '{resampler}' + class weight 'balanced': '{resampler}' balances the "
-             "classes, so the weights are all 1 and the model is fitted without weights; results "
-             "are identical to class weight 'none'")]
+            (
+                f"resampler '{resampler}' + class weight 'balanced': '{resampler}' balances the "
+                "classes, so the weights are all 1 and the model is fitted without weights; results "
+                "are identical to class weight 'none'"
+            )
+        ]
     assert "close to 1" in combination_warnings("adasyn", "balanced_sqrt", "default")[0]
     assert combination_warnings("tomek", "balanced", "default") == []
     assert combination_warnings("iht", "balanced", "default") == []
@@ -93,9 +109,12 @@ def test_balanced_after_a_balancing_resampler_is_identical_to_none() -> None:
 
 def test_prior_threshold_on_balanced_fits_equals_default() -> None:
     assert combination_warnings("none", "balanced", "prior") == [
-        ("resampler 'none' + class weight 'balanced' + threshold 'prior': the model is fitted on "
-         "balanced (or balanced-weighted) data, so the prior threshold is 0.5 (multiclass: "
-         "argmax); results are identical to threshold 'default'")]
+        (
+            "resampler 'none' + class weight 'balanced' + threshold 'prior': the model is fitted on "
+            "balanced (or balanced-weighted) data, so the prior threshold is 0.5 (multiclass: "
+            "argmax); results are identical to threshold 'default'"
+        )
+    ]
     assert len(combination_warnings("smote", "none", "prior")) == 1
     assert combination_warnings("none", "none", "prior") == []
     assert combination_warnings("tomek", "none", "prior") == []

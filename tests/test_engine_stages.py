@@ -27,7 +27,8 @@ def _data() -> tuple[pd.DataFrame, np.ndarray]:
 
 @pytest.mark.parametrize("objective", ["f1", "balanced_accuracy"])
 def test_svm_threshold_equals_tuned_threshold_classifier_cv_on_decision_values(
-        objective: str) -> None:
+    objective: str,
+) -> None:
     X, y = _data()
     ctx = RunContext(seed=0, n_splits=5, preprocessing=RAW, metrics=("f1",))
     seed = component_seed(0, "classifier", "d", 0, "linear_svm")
@@ -40,8 +41,9 @@ def test_svm_threshold_equals_tuned_threshold_classifier_cv_on_decision_values(
     y_pred, threshold, _ = decide_labels(th, proba, np.array([0.5, 0.5]), 2, "d", inner, raw)
 
     splits = inner_splits(("cv", 3), y, component_seed(0, "inner", "d", 0, ["cv", 3]))
-    ref = TunedThresholdClassifierCV(LinearSVC(random_state=seed), scoring=objective,
-                                     cv=splits, thresholds=100).fit(X, y)
+    ref = TunedThresholdClassifierCV(
+        LinearSVC(random_state=seed), scoring=objective, cv=splits, thresholds=100
+    ).fit(X, y)
     assert threshold is not None
     assert np.log(threshold / (1 - threshold)) == pytest.approx(ref.best_threshold_, abs=1e-9)
     assert (y_pred == ref.predict(X)).all()
@@ -60,7 +62,9 @@ def test_prior_threshold_uses_the_distribution_the_model_was_fitted_on() -> None
     _, threshold, _ = decide_labels(Choice("prior", ()), proba, prior, 2, "d", inner)
     assert threshold == 0.5  # balanced weights: the model saw equal class mass
     plain = ModelSpec(Choice("logreg", ()), Choice("none", ()), ("neg", "pos"), 0).fit(
-        X.to_numpy(), y, y)
-    _, t_plain, _ = decide_labels(Choice("prior", ()), proba,
-                                  effective_prior(plain.y_fit, plain.weights, 2), 2, "d", inner)
+        X.to_numpy(), y, y
+    )
+    _, t_plain, _ = decide_labels(
+        Choice("prior", ()), proba, effective_prior(plain.y_fit, plain.weights, 2), 2, "d", inner
+    )
     assert t_plain == pytest.approx(y.mean())

@@ -25,12 +25,12 @@ import pytest
 import yaml
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
-from climb_cli.datasets.catalog import DatasetSpec  # noqa: E402
-from climb_cli.datasets.loaders import FILE_TYPES, Dataset, check_file, load_dataset  # noqa: E402
-from climb_cli.errors import DatasetError  # noqa: E402
+from climb_cli.datasets.catalog import DatasetSpec
+from climb_cli.datasets.loaders import FILE_TYPES, Dataset, check_file, load_dataset
+from climb_cli.errors import DatasetError
 
 LIMIT_S = 30  # one example taking longer is a hang
 
@@ -62,25 +62,74 @@ def _validate(cli: Any, path: Path) -> None:
 
 # --- configs -------------------------------------------------------------------------------------
 
-KEYS = ["name", "seed", "datasets", "cv", "n_splits", "n_repeats", "classifiers", "resamplers",
-        "class_weights", "thresholds", "metrics", "n_jobs", "timeout_s", "memory_mb", "isolate",
-        "catalog", "file", "target", "pos_label", "tags", "logreg", "smote", "C", "k_neighbors"]
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**12),
-                    st.floats(allow_nan=True, allow_infinity=True),
-                    st.sampled_from(["", "x", "logreg", "smote", "sklearn/iris", "keel/yeast4",
-                                     "openml:31", "f1", "../../etc/passwd", "a.csv", "none"]),
-                    st.text(max_size=12))
-values = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4),
-    st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=6)), inner, max_size=4)),
-    max_leaves=12)
+KEYS = [
+    "name",
+    "seed",
+    "datasets",
+    "cv",
+    "n_splits",
+    "n_repeats",
+    "classifiers",
+    "resamplers",
+    "class_weights",
+    "thresholds",
+    "metrics",
+    "n_jobs",
+    "timeout_s",
+    "memory_mb",
+    "isolate",
+    "catalog",
+    "file",
+    "target",
+    "pos_label",
+    "tags",
+    "logreg",
+    "smote",
+    "C",
+    "k_neighbors",
+]
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(
+        [
+            "",
+            "x",
+            "logreg",
+            "smote",
+            "sklearn/iris",
+            "keel/yeast4",
+            "openml:31",
+            "f1",
+            "../../etc/passwd",
+            "a.csv",
+            "none",
+        ]
+    ),
+    st.text(max_size=12),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=6)), inner, max_size=4),
+    ),
+    max_leaves=12,
+)
 
 BASE: dict[str, Any] = {
-    "name": "fuzz", "seed": 1, "datasets": ["sklearn/iris", "sklearn/breast_cancer"],
-    "cv": {"n_splits": 3, "n_repeats": 1}, "resamplers": {"none": {}, "smote": {"k_neighbors": [3, 5]}},
-    "class_weights": ["none", "balanced"], "thresholds": {"default": {}},
+    "name": "fuzz",
+    "seed": 1,
+    "datasets": ["sklearn/iris", "sklearn/breast_cancer"],
+    "cv": {"n_splits": 3, "n_repeats": 1},
+    "resamplers": {"none": {}, "smote": {"k_neighbors": [3, 5]}},
+    "class_weights": ["none", "balanced"],
+    "thresholds": {"default": {}},
     "classifiers": {"logreg": {"C": [0.5, 1.0]}, "dt": {"max_depth": 3}},
-    "metrics": ["f1", "roc_auc"], "n_jobs": 1,
+    "metrics": ["f1", "roc_auc"],
+    "n_jobs": 1,
 }
 
 
@@ -126,8 +175,13 @@ def mutated_configs(draw: Any) -> str:
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(doc=st.one_of(values.map(lambda v: yaml.safe_dump(v).encode()), st.binary(max_size=200),
-                     st.text(max_size=200).map(str.encode)))
+@given(
+    doc=st.one_of(
+        values.map(lambda v: yaml.safe_dump(v).encode()),
+        st.binary(max_size=200),
+        st.text(max_size=200).map(str.encode),
+    )
+)
 def test_random_documents_validate_cleanly(cli: Any, tmp_path: Path, doc: bytes) -> None:
     path = tmp_path / "random.yaml"
     path.write_bytes(doc)
@@ -144,6 +198,7 @@ def test_mutated_configs_validate_cleanly(cli: Any, tmp_path: Path, text: str) -
 
 # --- file datasets -------------------------------------------------------------------------------
 
+
 def _assert_clean(ds: Dataset) -> None:
     """What every loader promises the engine."""
     assert len(ds.X) == len(ds.y) > 0 and ds.X.shape[1] > 0
@@ -159,7 +214,7 @@ def _assert_clean(ds: Dataset) -> None:
         else:
             # object on pandas 2, object or str on pandas 3: text or missing, nothing else
             assert s.dtype == object or pd.api.types.is_string_dtype(s.dtype)
-            assert all(isinstance(v, str) or (isinstance(v, float) and v != v) for v in s), col
+            assert all(isinstance(v, str) or (isinstance(v, float) and v != v) for v in s), col  # noqa: PLR0124
     if ds.is_binary:
         assert ds.pos_label == ds.class_names[1]
 
@@ -196,26 +251,43 @@ def frames(draw: Any) -> pd.DataFrame:
     cols: dict[str, Any] = {}
     for i in range(draw(st.integers(0, 3))):
         kind = draw(column_kinds)
-        elem = {"int": st.integers(-10**6, 10**6), "float": floats, "text": texts,
-                "bool": st.booleans(),
-                "mixed": st.one_of(st.integers(), floats, texts, st.none())}[kind]
+        elem = {
+            "int": st.integers(-(10**6), 10**6),
+            "float": floats,
+            "text": texts,
+            "bool": st.booleans(),
+            "mixed": st.one_of(st.integers(), floats, texts, st.none()),
+        }[kind]
         cols[draw(st.sampled_from([f"c{i}", "label ", "x", f"c{i}"]))] = draw(
-            st.lists(elem, min_size=n, max_size=n))
-    labels = st.one_of(st.sampled_from(["yes", "no", "1", "0", 1, 0, 1.0, 0.0, True, None, "a,b"]),
-                       texts)
+            st.lists(elem, min_size=n, max_size=n)
+        )
+    labels = st.one_of(
+        st.sampled_from(["yes", "no", "1", "0", 1, 0, 1.0, 0.0, True, None, "a,b"]), texts
+    )
     cols["label"] = draw(st.lists(labels, min_size=n, max_size=n))
     return pd.DataFrame(cols)
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(frame=frames(), sep=st.sampled_from([",", ";", "\t", "|"]),
-       encoding=st.sampled_from(["utf-8", "utf-8-sig", "latin-1", "utf-16"]),
-       declare=st.booleans(), cut=st.one_of(st.none(), st.floats(0, 1)),
-       pos_label=st.one_of(st.none(), st.sampled_from(["yes", True, False, 1, 0.0, "a"])),
-       fmt=st.sampled_from(["csv", "parquet"]))
-def test_random_tables_into_file_loaders(tmp_path: Path, frame: pd.DataFrame, sep: str,
-                                         encoding: str, declare: bool, cut: float | None,
-                                         pos_label: Any, fmt: str) -> None:
+@given(
+    frame=frames(),
+    sep=st.sampled_from([",", ";", "\t", "|"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "latin-1", "utf-16"]),
+    declare=st.booleans(),
+    cut=st.one_of(st.none(), st.floats(0, 1)),
+    pos_label=st.one_of(st.none(), st.sampled_from(["yes", True, False, 1, 0.0, "a"])),
+    fmt=st.sampled_from(["csv", "parquet"]),
+)
+def test_random_tables_into_file_loaders(
+    tmp_path: Path,
+    frame: pd.DataFrame,
+    sep: str,
+    encoding: str,
+    declare: bool,
+    cut: float | None,
+    pos_label: Any,
+    fmt: str,
+) -> None:
     path = tmp_path / f"data.{fmt}"
     if fmt == "csv":
         try:
@@ -228,13 +300,20 @@ def test_random_tables_into_file_loaders(tmp_path: Path, frame: pd.DataFrame, se
         buf = io.BytesIO()
         try:
             frame.astype({c: str for c in frame.columns if frame[c].dtype == object}).to_parquet(
-                buf, index=False)
+                buf, index=False
+            )
         except Exception:  # noqa: BLE001 - pandas cannot write this frame: not a loader question
             assume(False)
         data = buf.getvalue()
     if cut is not None:
-        data = data[:int(len(data) * cut)]
+        data = data[: int(len(data) * cut)]
     path.write_bytes(data)
-    spec = DatasetSpec(name="t", file=str(path), target="label", pos_label=pos_label,
-                       sep=sep if declare else None, encoding=encoding if declare else None)
+    spec = DatasetSpec(
+        name="t",
+        file=str(path),
+        target="label",
+        pos_label=pos_label,
+        sep=sep if declare else None,
+        encoding=encoding if declare else None,
+    )
     _load(spec)

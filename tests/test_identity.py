@@ -25,8 +25,15 @@ def _csv(path: Path, flip: bool = False) -> Path:
 
 def _config(write_config: Any, tmp_path: Path, **entry: Any) -> Path:
     ds = {"name": "mine", "file": str(tmp_path / "data.csv"), "target": "label", **entry}
-    return write_config({"datasets": [ds], "resamplers": ["none"], "class_weights": ["none"],
-                         "thresholds": ["default"], "metrics": ["f1"]})
+    return write_config(
+        {
+            "datasets": [ds],
+            "resamplers": ["none"],
+            "class_weights": ["none"],
+            "thresholds": ["default"],
+            "metrics": ["f1"],
+        }
+    )
 
 
 def _ids(cfg: Path) -> set[str]:
@@ -35,7 +42,8 @@ def _ids(cfg: Path) -> set[str]:
 
 
 def test_job_ids_change_with_every_dataset_option_and_the_file_content(
-        write_config: Any, tmp_path: Path) -> None:
+    write_config: Any, tmp_path: Path
+) -> None:
     _csv(tmp_path / "data.csv")
     plain = _ids(_config(write_config, tmp_path))
     assert plain == _ids(_config(write_config, tmp_path))  # stable
@@ -48,7 +56,8 @@ def test_job_ids_change_with_every_dataset_option_and_the_file_content(
 
 
 def test_a_changed_dataset_definition_reruns_instead_of_serving_stale_rows(
-        cli: Any, write_config: Any, tmp_path: Path) -> None:
+    cli: Any, write_config: Any, tmp_path: Path
+) -> None:
     _csv(tmp_path / "data.csv")
     out = tmp_path / "out"
     assert cli("run", _config(write_config, tmp_path), "-o", out, "-q").exit_code == 0
@@ -59,9 +68,16 @@ def test_a_changed_dataset_definition_reruns_instead_of_serving_stale_rows(
 
 
 def test_a_metric_added_later_is_computed_from_stored_predictions(
-        cli: Any, write_config: Any, tmp_path: Path) -> None:
-    base = {"datasets": ["keel/ecoli3"], "resamplers": ["none"], "class_weights": ["none"],
-            "thresholds": ["default"], "metrics": ["f1"], "save_predictions": True}
+    cli: Any, write_config: Any, tmp_path: Path
+) -> None:
+    base = {
+        "datasets": ["keel/ecoli3"],
+        "resamplers": ["none"],
+        "class_weights": ["none"],
+        "thresholds": ["default"],
+        "metrics": ["f1"],
+        "save_predictions": True,
+    }
     out = tmp_path / "out"
     assert cli("run", write_config(base), "-o", out, "-q").exit_code == 0
     more = cli("run", write_config({**base, "metrics": ["f1", "accuracy"]}), "-o", out, "-q")
@@ -78,13 +94,18 @@ def test_a_metric_added_later_is_computed_from_stored_predictions(
 
 
 def test_a_metric_added_later_without_predictions_reruns_the_jobs(
-        cli: Any, write_config: Any, tmp_path: Path) -> None:
-    base = {"datasets": ["keel/ecoli3"], "resamplers": ["none"], "class_weights": ["none"],
-            "thresholds": ["default"], "metrics": ["f1"]}
+    cli: Any, write_config: Any, tmp_path: Path
+) -> None:
+    base = {
+        "datasets": ["keel/ecoli3"],
+        "resamplers": ["none"],
+        "class_weights": ["none"],
+        "thresholds": ["default"],
+        "metrics": ["f1"],
+    }
     out = tmp_path / "out"
     assert cli("run", write_config(base), "-o", out, "-q").exit_code == 0
-    dry = cli("run", write_config({**base, "metrics": ["f1", "accuracy"]}), "-o", out,
-              "--dry-run")
+    dry = cli("run", write_config({**base, "metrics": ["f1", "accuracy"]}), "-o", out, "--dry-run")
     assert "3 done jobs lack a metric of the config" in dry.stdout
     more = cli("run", write_config({**base, "metrics": ["f1", "accuracy"]}), "-o", out, "-q")
     assert "ran 3 now" in more.stdout
@@ -93,16 +114,24 @@ def test_a_metric_added_later_without_predictions_reruns_the_jobs(
 
 
 def test_the_summary_says_failed_jobs_were_kept_and_how_to_retry(
-        cli: Any, write_config: Any, tmp_path: Path) -> None:
-    cfg = write_config({"datasets": ["keel/ecoli3"], "resamplers": {"smote": {"k_neighbors": 30}},
-                        "class_weights": ["none"], "thresholds": ["default"]})
+    cli: Any, write_config: Any, tmp_path: Path
+) -> None:
+    cfg = write_config(
+        {
+            "datasets": ["keel/ecoli3"],
+            "resamplers": {"smote": {"k_neighbors": 30}},
+            "class_weights": ["none"],
+            "thresholds": ["default"],
+        }
+    )
     out = tmp_path / "out"
     assert cli("run", cfg, "-o", out, "-q").exit_code == 1
     again = cli("run", cfg, "-o", out, "-q")
     assert again.exit_code == 1
     assert again.stderr.strip().splitlines()[1] == (
         "3 of them failed in an earlier run and were kept as they were: add --retry-failed to "
-        "run them again (e.g. after fixing the config).")
+        "run them again (e.g. after fixing the config)."
+    )
 
 
 def test_progress_advances_by_planned_work(write_config: Any, tmp_path: Path) -> None:
@@ -110,10 +139,16 @@ def test_progress_advances_by_planned_work(write_config: Any, tmp_path: Path) ->
 
     exp = load_experiment(write_config())
     seen: dict[str, Any] = {"work": [], "jobs": 0}
-    run_experiment(exp, tmp_path / "o", n_jobs=1,
-                   on_start=lambda n, total: seen.update(n=n, total=total),
-                   on_rows=lambda n, rows, work: (seen["work"].append(work),
-                                                  seen.update(jobs=seen["jobs"] + n)))
+    run_experiment(
+        exp,
+        tmp_path / "o",
+        n_jobs=1,
+        on_start=lambda n, total: seen.update(n=n, total=total),
+        on_rows=lambda n, rows, work: (
+            seen["work"].append(work),
+            seen.update(jobs=seen["jobs"] + n),
+        ),
+    )
     assert seen["n"] == seen["jobs"] == 48
     assert np.isclose(sum(seen["work"]), seen["total"])
     # the larger dataset's groups (569 rows) weigh more than ecoli3's (336) and come first
@@ -121,7 +156,8 @@ def test_progress_advances_by_planned_work(write_config: Any, tmp_path: Path) ->
 
 
 def test_datasets_info_describes_an_inline_dataset_of_a_config(
-        cli: Any, write_config: Any, tmp_path: Path) -> None:
+    cli: Any, write_config: Any, tmp_path: Path
+) -> None:
     _csv(tmp_path / "data.csv")
     cfg = _config(write_config, tmp_path, drop=["b"])
     result = cli("datasets", "info", "mine", "--config", cfg, "--format", "json")
@@ -133,8 +169,14 @@ def test_datasets_info_describes_an_inline_dataset_of_a_config(
 
 
 def test_timeout_s_flag_and_its_alias(cli: Any, write_config: Any, tmp_path: Path) -> None:
-    cfg = write_config({"datasets": ["keel/ecoli3"], "resamplers": ["none"],
-                        "class_weights": ["none"], "thresholds": ["default"]})
+    cfg = write_config(
+        {
+            "datasets": ["keel/ecoli3"],
+            "resamplers": ["none"],
+            "class_weights": ["none"],
+            "thresholds": ["default"],
+        }
+    )
     for flag in ("--timeout-s", "--timeout"):
         r = cli("run", cfg, "-o", tmp_path / flag, "-q", flag, "30")
         assert r.exit_code == 0, r.output

@@ -26,8 +26,12 @@ P = (S >= 0.5).astype(int)
         ("mcc", skm.matthews_corrcoef(Y, P)),
         ("gmean", geometric_mean_score(Y, P)),
         ("gmean_macro", geometric_mean_score(Y, P)),
-        ("iba_macro", make_index_balanced_accuracy(alpha=0.1, squared=True)(geometric_mean_score)(
-            Y, P, average="binary")),
+        (
+            "iba_macro",
+            make_index_balanced_accuracy(alpha=0.1, squared=True)(geometric_mean_score)(
+                Y, P, average="binary"
+            ),
+        ),
         ("brier", skm.brier_score_loss(Y, S)),
         ("accuracy", skm.accuracy_score(Y, P)),
         ("precision", skm.precision_score(Y, P)),
@@ -36,8 +40,12 @@ P = (S >= 0.5).astype(int)
         ("f2", skm.fbeta_score(Y, P, beta=2)),
         ("f1_macro", skm.f1_score(Y, P, average="macro")),
         ("f1_weighted", skm.f1_score(Y, P, average="weighted")),
-        ("iba", make_index_balanced_accuracy(alpha=0.1, squared=True)(geometric_mean_score)(
-            Y, P, average="binary")),
+        (
+            "iba",
+            make_index_balanced_accuracy(alpha=0.1, squared=True)(geometric_mean_score)(
+                Y, P, average="binary"
+            ),
+        ),
         ("roc_auc_ovr", skm.roc_auc_score(Y, S)),
         ("pr_auc_trapz", skm.auc(*skm.precision_recall_curve(Y, S)[1::-1])),
         ("log_loss", skm.log_loss(Y, S)),
@@ -54,7 +62,9 @@ def test_known_binary_values() -> None:
     # tp=1 fp=1 fn=1 tn=2 -> f1 = 2/(2+1+1) = 0.5; recall 0.5, specificity 2/3
     assert get_metric("f1")(y, pred, pred.astype(float), 2) == 0.5
     assert get_metric("balanced_accuracy")(y, pred, pred.astype(float), 2) == pytest.approx(7 / 12)
-    assert get_metric("gmean")(y, pred, pred.astype(float), 2) == pytest.approx(np.sqrt(0.5 * 2 / 3))
+    assert get_metric("gmean")(y, pred, pred.astype(float), 2) == pytest.approx(
+        np.sqrt(0.5 * 2 / 3)
+    )
 
 
 def test_iba_is_the_textbook_formula() -> None:
@@ -68,27 +78,38 @@ def test_multiclass_metrics_equal_sklearn() -> None:
     y = rng.integers(0, 3, size=60)
     proba = rng.dirichlet([1, 1, 1], size=60)
     pred = proba.argmax(axis=1)
-    assert get_metric("f1")(y, pred, proba, 3) == pytest.approx(skm.f1_score(y, pred, average="macro"))
+    assert get_metric("f1")(y, pred, proba, 3) == pytest.approx(
+        skm.f1_score(y, pred, average="macro")
+    )
     assert get_metric("roc_auc")(y, pred, proba, 3) == pytest.approx(
-        skm.roc_auc_score(y, proba, multi_class="ovr"))
+        skm.roc_auc_score(y, proba, multi_class="ovr")
+    )
     assert get_metric("pr_auc")(y, pred, proba, 3) == pytest.approx(
-        skm.average_precision_score(label_binarize(y, classes=[0, 1, 2]), proba, average="macro"))
+        skm.average_precision_score(label_binarize(y, classes=[0, 1, 2]), proba, average="macro")
+    )
     assert get_metric("brier")(y, pred, proba, 3) == pytest.approx(
-        skm.brier_score_loss(y, proba, labels=[0, 1, 2]))
+        skm.brier_score_loss(y, proba, labels=[0, 1, 2])
+    )
     assert get_metric("f1_weighted")(y, pred, proba, 3) == pytest.approx(
-        skm.f1_score(y, pred, average="weighted"))
+        skm.f1_score(y, pred, average="weighted")
+    )
     assert get_metric("gmean")(y, pred, proba, 3) == pytest.approx(
-        geometric_mean_score(y, pred, average="multiclass"), abs=1e-12)
+        geometric_mean_score(y, pred, average="multiclass"), abs=1e-12
+    )
     assert get_metric("gmean_macro")(y, pred, proba, 3) == pytest.approx(
-        np.mean(geometric_mean_score(y, pred, average=None)), abs=1e-12)
+        np.mean(geometric_mean_score(y, pred, average=None)), abs=1e-12
+    )
     iba = make_index_balanced_accuracy(alpha=0.1, squared=True)(geometric_mean_score)
     assert get_metric("iba")(y, pred, proba, 3) == pytest.approx(
-        iba(y, pred, average="multiclass"), abs=1e-12)
+        iba(y, pred, average="multiclass"), abs=1e-12
+    )
     assert get_metric("iba_macro")(y, pred, proba, 3) == pytest.approx(
-        np.mean(iba(y, pred, average=None)), abs=1e-12)
+        np.mean(iba(y, pred, average=None)), abs=1e-12
+    )
     assert get_metric("mcc")(y, pred, proba, 3) == pytest.approx(skm.matthews_corrcoef(y, pred))
     assert get_metric("balanced_accuracy")(y, pred, proba, 3) == pytest.approx(
-        skm.balanced_accuracy_score(y, pred))
+        skm.balanced_accuracy_score(y, pred)
+    )
     assert get_metric("log_loss")(y, pred, proba, 3) == pytest.approx(skm.log_loss(y, proba))
     assert np.isnan(get_metric("pr_auc_trapz")(y, pred, proba, 3))  # binary only
 
@@ -113,7 +134,7 @@ def test_multiclass_gmean_is_the_geometric_mean_of_recalls() -> None:
 
 def test_multiclass_iba_values() -> None:
     def iba(sens: np.ndarray, spec: np.ndarray, gmean: np.ndarray) -> np.ndarray:
-        return (1 + 0.1 * (sens - spec)) * gmean ** 2
+        return (1 + 0.1 * (sens - spec)) * gmean**2
 
     standard = iba(RECALL3.mean(), SPECIFICITY3.mean(), np.prod(RECALL3) ** (1 / 3))
     macro = np.mean(iba(RECALL3, SPECIFICITY3, np.sqrt(RECALL3 * SPECIFICITY3)))

@@ -11,19 +11,42 @@ import pytest
 
 from climb_cli.components.metrics import get_metric
 
-METRICS = ["accuracy", "balanced_accuracy", "f1", "f2", "gmean", "iba", "mcc", "precision",
-           "recall", "specificity", "roc_auc", "pr_auc", "pr_auc_trapz", "brier", "log_loss"]
+METRICS = [
+    "accuracy",
+    "balanced_accuracy",
+    "f1",
+    "f2",
+    "gmean",
+    "iba",
+    "mcc",
+    "precision",
+    "recall",
+    "specificity",
+    "roc_auc",
+    "pr_auc",
+    "pr_auc_trapz",
+    "brier",
+    "log_loss",
+]
 
 
 @pytest.fixture
 def run_with_predictions(cli: Any, write_config: Any, tmp_path: Path) -> Path:
-    cfg = write_config({
-        "datasets": ["keel/ecoli3", "sklearn/wine"],
-        "resamplers": ["none", "rus"], "class_weights": ["none"],
-        "thresholds": {"default": {}, "prior": {}, "fixed": {"threshold": 0.3},
-                       "holdout": {}, "tuned": {"objective": ["f1", "mcc"], "cv": 3}},
-        "metrics": METRICS,
-    })
+    cfg = write_config(
+        {
+            "datasets": ["keel/ecoli3", "sklearn/wine"],
+            "resamplers": ["none", "rus"],
+            "class_weights": ["none"],
+            "thresholds": {
+                "default": {},
+                "prior": {},
+                "fixed": {"threshold": 0.3},
+                "holdout": {},
+                "tuned": {"objective": ["f1", "mcc"], "cv": 3},
+            },
+            "metrics": METRICS,
+        }
+    )
     out = tmp_path / "pred"
     result = cli("run", cfg, "--output", out, "-q", "--save-predictions")
     assert result.exit_code == 0, result.output
@@ -36,8 +59,11 @@ def test_metrics_recomputed_from_predictions(run_with_predictions: Path) -> None
     preds = pd.read_parquet(out / "predictions.parquet")
     ok = results[results.status == "ok"]
     # wine is multiclass: the three binary-only strategies are skipped there
-    assert set(results.loc[results.status == "skipped", "threshold"]) == {"fixed", "holdout",
-                                                                         "tuned"}
+    assert set(results.loc[results.status == "skipped", "threshold"]) == {
+        "fixed",
+        "holdout",
+        "tuned",
+    }
     assert set(preds["job_id"]) == set(ok["job_id"])
     assert len(preds) == ok["n_test"].sum()
     for job_id, p in preds.groupby("job_id"):
@@ -65,25 +91,34 @@ def test_threshold_strategies_on_real_data(run_with_predictions: Path) -> None:
     holdout = eco.loc[eco.threshold == "holdout", "threshold_value"]
     assert set(np.round(holdout, 2)) <= {round(0.05 * i, 2) for i in range(1, 11)}
     tuned = eco[eco.threshold == "tuned"]
-    assert set(tuned["threshold_params"]) == {'{"cv":3,"objective":"f1"}',
-                                              '{"cv":3,"objective":"mcc"}'}
+    assert set(tuned["threshold_params"]) == {
+        '{"cv":3,"objective":"f1"}',
+        '{"cv":3,"objective":"mcc"}',
+    }
     # the two objectives share one inner CV: same fitted models, so the same fit time
-    pivot = tuned.pivot_table(index=["resampler", "fold"], columns="threshold_params",
-                              values="fit_time_s")
+    pivot = tuned.pivot_table(
+        index=["resampler", "fold"], columns="threshold_params", values="fit_time_s"
+    )
     np.testing.assert_allclose(pivot.iloc[:, 0], pivot.iloc[:, 1])
     wine = df[(df.dataset == "sklearn/wine") & (df.status == "ok")]
     assert set(wine["threshold"]) == {"default", "prior"} and wine["threshold_value"].isna().all()
 
 
-def test_resume_does_not_duplicate_predictions(cli: Any, write_config: Any,
-                                               run_with_predictions: Path) -> None:
+def test_resume_does_not_duplicate_predictions(
+    cli: Any, write_config: Any, run_with_predictions: Path
+) -> None:
     before = pd.read_parquet(run_with_predictions / "predictions.parquet")
     cfg = Path(run_with_predictions).parent / "cfg.yaml"
-    assert cli("run", cfg, "--output", run_with_predictions, "-q", "--save-predictions",
-               "--no-resume").exit_code == 0
+    assert (
+        cli(
+            "run", cfg, "--output", run_with_predictions, "-q", "--save-predictions", "--no-resume"
+        ).exit_code
+        == 0
+    )
     after = pd.read_parquet(run_with_predictions / "predictions.parquet")
     assert len(after) == len(before)
     cols = ["job_id", "row", "y_pred", "score"]
     pd.testing.assert_frame_equal(
         before[cols].sort_values(["job_id", "row"]).reset_index(drop=True),
-        after[cols].sort_values(["job_id", "row"]).reset_index(drop=True))
+        after[cols].sort_values(["job_id", "row"]).reset_index(drop=True),
+    )

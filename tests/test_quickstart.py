@@ -22,8 +22,13 @@ def test_quickstart_runs_offline_and_reports(tmp_path: Path) -> None:
     out = tmp_path / "quickstart"
     cfg = ROOT / "configs" / "quickstart.yaml"
     # sockets are not reachable from this subprocess anyway; the point is that nothing needs them
-    run = subprocess.run([bench, "run", str(cfg), "--output", str(out), "--quiet"],
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [bench, "run", str(cfg), "--output", str(out), "--quiet"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr
     df = pd.read_parquet(out / "results.parquet")
     assert len(df) == 1440 and set(df["status"]) == {"ok"}
@@ -31,10 +36,16 @@ def test_quickstart_runs_offline_and_reports(tmp_path: Path) -> None:
     irs = json.loads((out / "manifest.json").read_text())["datasets"]
     assert min(d["imbalance_ratio"] for d in irs.values()) < 2
     assert max(d["imbalance_ratio"] for d in irs.values()) > 40
-    report = subprocess.run([bench, "report", str(out), "--metric", "f1", "--format", "csv"],
-                            capture_output=True, text=True, timeout=120)
+    report = subprocess.run(
+        [bench, "report", str(out), "--metric", "f1", "--format", "csv"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert report.returncode == 0, report.stderr
     lines = report.stdout.splitlines()
-    assert lines[0] == ("metric,rank,method,mean,std,mean_rank,n_datasets,wins,vs_baseline,n_ok,"
-                        "n_failed,n_skipped")
+    assert lines[0] == (
+        "metric,rank,method,mean,std,mean_rank,n_datasets,wins,vs_baseline,n_ok,n_failed,n_skipped"
+    )
     assert len(lines) == 49

@@ -23,14 +23,22 @@ def _results(rows: list[tuple[str, str, int, str, float]]) -> pd.DataFrame:
 
 
 def test_leaderboard_values_and_missing_cell_rule() -> None:
-    df = _results([
-        ("A", "d1", 0, "ok", 0.8), ("A", "d1", 1, "ok", 0.6),   # d1 mean 0.7
-        ("A", "d2", 0, "ok", 0.2), ("A", "d2", 1, "ok", 0.4),   # d2 mean 0.3
-        ("B", "d1", 0, "ok", 0.9), ("B", "d1", 1, "ok", 0.9),   # d1 0.9
-        ("B", "d2", 0, "error", np.nan), ("B", "d2", 1, "error", np.nan),  # d2 missing
-        ("C", "d1", 0, "ok", 0.7), ("C", "d1", 1, "ok", 0.7),   # ties A on d1
-        ("C", "d2", 0, "ok", 0.5), ("C", "d2", 1, "skipped", np.nan),  # d2 0.5 (ok folds only)
-    ])
+    df = _results(
+        [
+            ("A", "d1", 0, "ok", 0.8),
+            ("A", "d1", 1, "ok", 0.6),  # d1 mean 0.7
+            ("A", "d2", 0, "ok", 0.2),
+            ("A", "d2", 1, "ok", 0.4),  # d2 mean 0.3
+            ("B", "d1", 0, "ok", 0.9),
+            ("B", "d1", 1, "ok", 0.9),  # d1 0.9
+            ("B", "d2", 0, "error", np.nan),
+            ("B", "d2", 1, "error", np.nan),  # d2 missing
+            ("C", "d1", 0, "ok", 0.7),
+            ("C", "d1", 1, "ok", 0.7),  # ties A on d1
+            ("C", "d2", 0, "ok", 0.5),
+            ("C", "d2", 1, "skipped", np.nan),  # d2 0.5 (ok folds only)
+        ]
+    )
     board = leaderboard(df, "f1").set_index("method")
     assert board.loc["A", "mean"] == pytest.approx(0.5)
     assert board.loc["A", "std"] == pytest.approx(np.std([0.7, 0.3], ddof=1))
@@ -65,8 +73,12 @@ def test_report_cli_formats(cli: Any, write_config: Any, tmp_path: Path) -> None
     records = doc["leaderboards"]
     friedman = doc["statistics"]["roc_auc"]["friedman"]
     assert friedman["n_datasets"] == 2 and friedman["n_methods"] == 2
-    assert set(doc["by_factor"]["roc_auc"]) == {"resampler", "class_weight", "threshold",
-                                                "classifier"}
+    assert set(doc["by_factor"]["roc_auc"]) == {
+        "resampler",
+        "class_weight",
+        "threshold",
+        "classifier",
+    }
     assert {r["method"] for r in records} == set(expected_mean.index)
     for r in records:
         assert r["metric"] == "roc_auc"
@@ -74,7 +86,9 @@ def test_report_cli_formats(cli: Any, write_config: Any, tmp_path: Path) -> None
         assert r["n_datasets"] == 2
 
     csv_path = tmp_path / "board.csv"
-    assert cli("report", out, "-m", "f1", "-m", "brier", "-f", "csv", "--out", csv_path).exit_code == 0
+    assert (
+        cli("report", out, "-m", "f1", "-m", "brier", "-f", "csv", "--out", csv_path).exit_code == 0
+    )
     board = pd.read_csv(csv_path)
     assert list(board["metric"].unique()) == ["f1", "brier"] and len(board) == 4
 
@@ -82,12 +96,16 @@ def test_report_cli_formats(cli: Any, write_config: Any, tmp_path: Path) -> None
     assert md.startswith("## pr_auc (higher is better)\n\n| rank | method | mean |")
     assert "Friedman test: not run (needs at least 3 methods" in md and "By resampler:" in md
     table = cli("report", out, "-m", "pr_auc").stdout
-    assert "pr_auc (higher is better)" in table and "none+cw=none+thr=default+logreg[C=1.0]" in table
+    assert (
+        "pr_auc (higher is better)" in table and "none+cw=none+thr=default+logreg[C=1.0]" in table
+    )
 
     bad = cli("report", out, "--metric", "auc")
     assert bad.exit_code == 2
-    assert bad.stderr.strip() == ("Error: metric 'auc' is not in these results. Available metrics "
-                                  "are: f1, balanced_accuracy, roc_auc, pr_auc, mcc, gmean, brier.")
+    assert bad.stderr.strip() == (
+        "Error: metric 'auc' is not in these results. Available metrics "
+        "are: f1, balanced_accuracy, roc_auc, pr_auc, mcc, gmean, brier."
+    )
 
 
 def test_statistics_match_scipy() -> None:
@@ -100,11 +118,16 @@ def test_statistics_match_scipy() -> None:
     scores["B"] += 0.05
     f = stats.friedman(scores)
     ref = friedmanchisquare(*[scores[c] for c in scores.columns])
-    assert f["statistic"] == pytest.approx(ref.statistic) and f["p_value"] == pytest.approx(ref.pvalue)
+    assert f["statistic"] == pytest.approx(ref.statistic) and f["p_value"] == pytest.approx(
+        ref.pvalue
+    )
     cd = stats.nemenyi_cd(4, 12, 0.05)
-    assert cd == pytest.approx(studentized_range.ppf(0.95, 4, np.inf) / np.sqrt(2)
-                               * np.sqrt(4 * 5 / (6 * 12)))
-    assert cd == pytest.approx(2.569 * np.sqrt(20 / 72), abs=1e-3)  # Demsar (2006): q_0.05 = 2.569, k = 4
+    assert cd == pytest.approx(
+        studentized_range.ppf(0.95, 4, np.inf) / np.sqrt(2) * np.sqrt(4 * 5 / (6 * 12))
+    )
+    assert cd == pytest.approx(
+        2.569 * np.sqrt(20 / 72), abs=1e-3
+    )  # Demsar (2006): q_0.05 = 2.569, k = 4
     table = stats.wilcoxon_vs_baseline(scores, {"A": None, "B": "A", "C": "A", "D": "A"}, True)
     raw = [wilcoxon(scores[m] - scores["A"]).pvalue for m in "BCD"]
     assert table["p_value"].tolist() == pytest.approx(raw)
@@ -130,8 +153,10 @@ def test_html_report_escapes_data(cli: Any, write_config: Any, tmp_path: Path) -
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert page.count("<img ") == 4 and page.count('class="sortable"') >= 8
     assert sorted(p.name for p in (tmp_path / "r" / "plots").iterdir()) == [
-        f"{kind}_f1.{ext}" for kind in ("cd", "distribution", "ranks", "vs_imbalance")
-        for ext in ("png", "svg")]
+        f"{kind}_f1.{ext}"
+        for kind in ("cd", "distribution", "ranks", "vs_imbalance")
+        for ext in ("png", "svg")
+    ]
     shutil.copy(tmp_path / "r" / "report.html", tmp_path / "escaped.html")
 
 
@@ -143,5 +168,7 @@ def test_group_by_view_and_unknown_factor(cli: Any, write_config: Any, tmp_path:
     assert shown.exit_code == 0 and "f1 by resampler" in shown.stdout
     bad = cli("report", out, "-m", "f1", "--group-by", "colour")
     assert bad.exit_code == 2
-    assert bad.stderr.strip() == ("Error: unknown --group-by 'colour'. Valid factors are: "
-                                  "resampler, class_weight, threshold, classifier.")
+    assert bad.stderr.strip() == (
+        "Error: unknown --group-by 'colour'. Valid factors are: "
+        "resampler, class_weight, threshold, classifier."
+    )

@@ -20,28 +20,49 @@ METRICS = ["f1", "balanced_accuracy", "roc_auc", "pr_auc", "mcc", "gmean", "brie
 def _method(res: str, rp: dict, clf: str, cp: dict) -> dict:
     from climb_cli.config import label
 
-    return {"resampler": res, "resampler_params": json.dumps(rp), "class_weight": "none",
-            "class_weight_params": "{}", "threshold": "default", "threshold_params": "{}",
-            "classifier": clf, "classifier_params": json.dumps(cp),
-            "method": f"{label(res, rp)}+cw=none+thr=default+{label(clf, cp)}"}
+    return {
+        "resampler": res,
+        "resampler_params": json.dumps(rp),
+        "class_weight": "none",
+        "class_weight_params": "{}",
+        "threshold": "default",
+        "threshold_params": "{}",
+        "classifier": clf,
+        "classifier_params": json.dumps(cp),
+        "method": f"{label(res, rp)}+cw=none+thr=default+{label(clf, cp)}",
+    }
 
 
-METHODS = [_method("none", {}, "knn", {"n_neighbors": 3}),
-           _method("smote", {"k_neighbors": 5}, "knn", {"n_neighbors": 3}),
-           _method("smote", {"k_neighbors": 3}, "knn", {"n_neighbors": 3})]
+METHODS = [
+    _method("none", {}, "knn", {"n_neighbors": 3}),
+    _method("smote", {"k_neighbors": 5}, "knn", {"n_neighbors": 3}),
+    _method("smote", {"k_neighbors": 3}, "knn", {"n_neighbors": 3}),
+]
 
 
-def _run(tmp_path: Path, datasets: list[str], metrics: list[str] = ["f1"],
-         parts_only: bool = False) -> Path:
+def _run(
+    tmp_path: Path,
+    datasets: list[str],
+    metrics: list[str] = ["f1"],  # noqa: B006 - never mutated
+    parts_only: bool = False,
+) -> Path:
     rng = np.random.default_rng(0)
     rows = []
     for ds in datasets:
         for i, m in enumerate(METHODS):
             for fold in range(2):
-                rows.append({**m, "dataset": ds, "fold": fold, "repeat": 0, "status": "ok",
-                             "job_id": f"{m['method']}|{ds}|{fold}",
-                             "finished_at": f"2024-01-01T00:00:{len(rows):02d}",
-                             **{k: float(rng.uniform(0.3, 0.9)) for k in metrics}})
+                rows.append(
+                    {
+                        **m,
+                        "dataset": ds,
+                        "fold": fold,
+                        "repeat": 0,
+                        "status": "ok",
+                        "job_id": f"{m['method']}|{ds}|{fold}",
+                        "finished_at": f"2024-01-01T00:00:{len(rows):02d}",
+                        **{k: float(rng.uniform(0.3, 0.9)) for k in metrics},
+                    }
+                )
     df = pd.DataFrame(rows)
     for col in BASE_COLUMNS:
         if col not in df:
@@ -83,7 +104,8 @@ def test_every_format_renders_every_view(tmp_path: Path) -> None:
     for t in titles:
         assert f"{t[0].upper()}{t[1:]}:" in md and f"f1 {t}" in table
     assert {"statistics", "best_per_classifier", "by_imbalance_level", "datasets"} <= {
-        v["view"] for v in doc["views"]["f1"]}
+        v["view"] for v in doc["views"]["f1"]
+    }
 
 
 def test_hostile_strings_are_escaped_in_markdown_and_html(tmp_path: Path) -> None:
@@ -121,8 +143,9 @@ def test_more_than_seven_metrics_get_a_table_of_contents(tmp_path: Path) -> None
     run = _run(tmp_path, ["a", "b"], metrics=METRICS)
     md = build_report([run], None, "md", None)
     assert md.startswith("Contents:\n\n1. f1 (higher is better)\n2. balanced_accuracy")
-    assert "Contents: 1. f1 (higher is better); 2." in build_report([run], None, "table", None,
-                                                                      width=200)
+    assert "Contents: 1. f1 (higher is better); 2." in build_report(
+        [run], None, "table", None, width=200
+    )
     few = build_report([run], METRICS[:7], "md", None)
     assert "Contents:" not in few
 
@@ -131,5 +154,7 @@ def test_bad_top_is_a_clear_error(tmp_path: Path) -> None:
     from climb_cli.errors import ResultsError
 
     run = _run(tmp_path, ["a"])
-    with pytest.raises(ResultsError, match=r"^--top must be a positive number of methods, got 0\.$"):
+    with pytest.raises(
+        ResultsError, match=r"^--top must be a positive number of methods, got 0\.$"
+    ):
         build_report([run], ["f1"], "table", None, top=0)

@@ -22,8 +22,9 @@ def _results(rows: list[tuple[str, str, int, str, float]], metric: str = "f1") -
     return df
 
 
-def _grid(values: dict[str, list[float]], status: dict[str, list[str]] | None = None
-          ) -> pd.DataFrame:
+def _grid(
+    values: dict[str, list[float]], status: dict[str, list[str]] | None = None
+) -> pd.DataFrame:
     """One fold per dataset: method -> its value on d0, d1, ... (NaN with a status)."""
     rows = []
     for m, vals in values.items():
@@ -35,10 +36,18 @@ def _grid(values: dict[str, list[float]], status: dict[str, list[str]] | None = 
 
 def test_failed_fold_gives_no_score_and_the_worst_rank() -> None:
     # A is best on d1's fold 0 but fails fold 1: old code scored d1 by fold 0 alone (rank 1)
-    df = _results([("A", "d0", 0, "ok", 0.5), ("A", "d0", 1, "ok", 0.5),
-                   ("A", "d1", 0, "ok", 0.99), ("A", "d1", 1, "error", np.nan),
-                   ("B", "d0", 0, "ok", 0.4), ("B", "d0", 1, "ok", 0.4),
-                   ("B", "d1", 0, "ok", 0.6), ("B", "d1", 1, "ok", 0.6)])
+    df = _results(
+        [
+            ("A", "d0", 0, "ok", 0.5),
+            ("A", "d0", 1, "ok", 0.5),
+            ("A", "d1", 0, "ok", 0.99),
+            ("A", "d1", 1, "error", np.nan),
+            ("B", "d0", 0, "ok", 0.4),
+            ("B", "d0", 1, "ok", 0.4),
+            ("B", "d1", 0, "ok", 0.6),
+            ("B", "d1", 1, "ok", 0.6),
+        ]
+    )
     board = leaderboard(df, "f1").set_index("method")
     assert board.loc["A", "mean_rank"] == pytest.approx((1 + 2) / 2)
     assert board.loc["B", "mean_rank"] == pytest.approx((2 + 1) / 2)
@@ -49,8 +58,10 @@ def test_failed_fold_gives_no_score_and_the_worst_rank() -> None:
 
 def test_skipped_by_design_is_not_ranked_where_it_does_not_apply() -> None:
     # 'tuned' is binary-only: skipped on the multiclass d2; it equals 'default' everywhere else
-    df = _grid({"default": [0.8, 0.6, 0.5], "tuned": [0.8, 0.6, np.nan], "other": [0.7, 0.7, 0.4]},
-               {"tuned": ["ok", "ok", "skipped"]})
+    df = _grid(
+        {"default": [0.8, 0.6, 0.5], "tuned": [0.8, 0.6, np.nan], "other": [0.7, 0.7, 0.4]},
+        {"tuned": ["ok", "ok", "skipped"]},
+    )
     board = leaderboard(df, "f1").set_index("method")
     # d0: default/tuned 1.5, other 3; d1: other 1, default/tuned 2.5; d2 (no tuned): default 1
     assert board.loc["tuned", "mean_rank"] == pytest.approx((1.5 + 2.5) / 2)
@@ -60,7 +71,9 @@ def test_skipped_by_design_is_not_ranked_where_it_does_not_apply() -> None:
 
 
 def test_dataset_where_every_method_is_missing_is_nobodys_win() -> None:
-    df = _grid({"A": [0.9, np.nan], "B": [0.8, np.nan]}, {"A": ["ok", "error"], "B": ["ok", "error"]})
+    df = _grid(
+        {"A": [0.9, np.nan], "B": [0.8, np.nan]}, {"A": ["ok", "error"], "B": ["ok", "error"]}
+    )
     board = leaderboard(df, "f1").set_index("method")
     assert board.loc["A", "wins"] == 1 and board.loc["B", "wins"] == 0
     assert board.loc["A", "mean_rank"] == 1 and board.loc["B", "mean_rank"] == 2
@@ -75,11 +88,15 @@ def test_method_skipped_everywhere_is_left_out_of_the_tests() -> None:
     f = st["friedman"]
     assert f["n_datasets"] == 8 and f["n_methods"] == 4 and f["methods_left_out"] == ["knn_cw"]
     from scipy.stats import friedmanchisquare
+
     ref = friedmanchisquare(*[vals[m] for m in "ABCD"])
-    assert f["statistic"] == pytest.approx(ref.statistic) and f["p_value"] == pytest.approx(ref.pvalue)
+    assert f["statistic"] == pytest.approx(ref.statistic) and f["p_value"] == pytest.approx(
+        ref.pvalue
+    )
     w = st["wilcoxon_holm"]
     assert sorted(w["method"]) == ["B", "C", "D"]  # no p = 1 row for knn_cw inflating Holm
     from climb_cli.report.build import stats_text
+
     assert "Left out of the tests (no value on any dataset): knn_cw." in stats_text(st, 0.05)
 
 
@@ -129,8 +146,9 @@ def test_bayesian_signed_rank_is_reproducible() -> None:
     scores["B"] += rng.normal(0.01, 0.02, 10)
     runs = [stats.bayesian_signed_rank(scores, {"B": "A"}, True, 0.01) for _ in range(3)]
     assert runs[0].equals(runs[1]) and runs[1].equals(runs[2])
-    ref = baycomp.two_on_multiple(scores["B"].to_numpy(), scores["A"].to_numpy(), rope=0.01,
-                                  random_state=0)
+    ref = baycomp.two_on_multiple(
+        scores["B"].to_numpy(), scores["A"].to_numpy(), rope=0.01, random_state=0
+    )
     assert runs[0].loc[0, "p_better"] == ref[0] and runs[0].loc[0, "p_worse"] == ref[2]
     zero = stats.bayesian_signed_rank(scores, {"B": "A"}, True, 0.0)  # two values, no crash
     assert zero.loc[0, "p_equivalent"] == 0.0
@@ -139,9 +157,15 @@ def test_bayesian_signed_rank_is_reproducible() -> None:
 def test_identical_methods_are_grouped() -> None:
     from climb_cli.report.data import identical_groups
 
-    df = _grid({"smote+cw=balanced": [0.7, 0.6, 0.5], "smote+cw=none": [0.7, 0.6, 0.5],
-                "none": [0.7, 0.5, 0.5], "skipped": [np.nan] * 3},
-               {"skipped": ["skipped"] * 3})
+    df = _grid(
+        {
+            "smote+cw=balanced": [0.7, 0.6, 0.5],
+            "smote+cw=none": [0.7, 0.6, 0.5],
+            "none": [0.7, 0.5, 0.5],
+            "skipped": [np.nan] * 3,
+        },
+        {"skipped": ["skipped"] * 3},
+    )
     assert identical_groups(df, "f1") == [["smote+cw=balanced", "smote+cw=none"]]
 
 
@@ -163,5 +187,11 @@ def test_ir_level_is_one_definition() -> None:
     from climb_cli.report import views
 
     assert [ir_level(x) for x in (4.9, 5, 9.9, 10, 49, 50)] == [
-        "ir-low", "ir-medium", "ir-medium", "ir-high", "ir-high", "ir-extreme"]
+        "ir-low",
+        "ir-medium",
+        "ir-medium",
+        "ir-high",
+        "ir-high",
+        "ir-extreme",
+    ]
     assert views.IR_LEVELS is IR_LEVELS and views.ir_level({"imbalance_ratio": 12}) == "ir-high"

@@ -68,14 +68,18 @@ def test_a_job_recomputed_by_hand_gives_the_same_values(tiny_run: tuple[Path, An
 
     out, _ = tiny_run
     df = pd.read_parquet(out / "results.parquet")
-    row = df[(df.dataset == "sklearn/breast_cancer") & (df.method ==
-             "none+cw=balanced+thr=default+logreg[C=1.0]") & (df.fold == 1)].iloc[0]
+    row = df[
+        (df.dataset == "sklearn/breast_cancer")
+        & (df.method == "none+cw=balanced+thr=default+logreg[C=1.0]")
+        & (df.fold == 1)
+    ].iloc[0]
     ds = load_dataset(load_catalog()["sklearn/breast_cancer"])
     skf = StratifiedKFold(3, shuffle=True, random_state=derive_seed(0, "split", ds.name, 0))
     train, test = list(skf.split(ds.X, ds.y))[1]
     pre = build_preprocessor(ds.X).fit(ds.X.iloc[train])
     model = LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced").fit(
-        pre.transform(ds.X.iloc[train]), ds.y[train])
+        pre.transform(ds.X.iloc[train]), ds.y[train]
+    )
     proba = model.predict_proba(pre.transform(ds.X.iloc[test]))[:, 1]
     assert row["f1"] == pytest.approx(f1_score(ds.y[test], proba >= 0.5), abs=1e-12)
     assert row["roc_auc"] == pytest.approx(roc_auc_score(ds.y[test], proba), abs=1e-12)
@@ -83,17 +87,22 @@ def test_a_job_recomputed_by_hand_gives_the_same_values(tiny_run: tuple[Path, An
 
 
 def test_same_config_gives_identical_values_sequential_and_parallel(
-        cli: Any, write_config: Any, tmp_path: Path, tiny_run: tuple[Path, Any]) -> None:
+    cli: Any, write_config: Any, tmp_path: Path, tiny_run: tuple[Path, Any]
+) -> None:
     out1, _ = tiny_run
     out2 = tmp_path / "run2"
     assert cli("run", write_config(), "--output", out2, "--quiet", "--n-jobs", "2").exit_code == 0
     a = pd.read_parquet(out1 / "results.parquet")
     b = pd.read_parquet(out2 / "results.parquet")
     assert list(a["job_id"]) == list(b["job_id"])
-    pd.testing.assert_frame_equal(a[METRICS + ["threshold_value"]], b[METRICS + ["threshold_value"]])
+    pd.testing.assert_frame_equal(
+        a[METRICS + ["threshold_value"]], b[METRICS + ["threshold_value"]]
+    )
 
 
-def test_resume_skips_finished_jobs(cli: Any, write_config: Any, tiny_run: tuple[Path, Any]) -> None:
+def test_resume_skips_finished_jobs(
+    cli: Any, write_config: Any, tiny_run: tuple[Path, Any]
+) -> None:
     out, _ = tiny_run
     parts_before = sorted((out / "parts").iterdir())
     before = pd.read_parquet(out / "results.parquet")
@@ -106,8 +115,9 @@ def test_resume_skips_finished_jobs(cli: Any, write_config: Any, tiny_run: tuple
     assert dry.stdout.startswith("tiny: 48 jobs (48 done, 0 pending)")
 
 
-def test_interrupted_run_resumes_only_missing_jobs(cli: Any, write_config: Any,
-                                                   tiny_run: tuple[Path, Any]) -> None:
+def test_interrupted_run_resumes_only_missing_jobs(
+    cli: Any, write_config: Any, tiny_run: tuple[Path, Any]
+) -> None:
     """Drop some rows (as if the run had been killed before writing them): only those rerun."""
     import pyarrow.parquet as pq
 
@@ -116,8 +126,10 @@ def test_interrupted_run_resumes_only_missing_jobs(cli: Any, write_config: Any,
     for part in (out / "parts").iterdir():
         part.unlink()
     kept = full[full["dataset"] == "keel/ecoli3"]
-    pq.write_table(pq.read_table(out / "results.parquet").take(kept.index.to_numpy()),
-                   out / "parts" / "part-0-survivor.parquet")
+    pq.write_table(
+        pq.read_table(out / "results.parquet").take(kept.index.to_numpy()),
+        out / "parts" / "part-0-survivor.parquet",
+    )
     result = cli("run", write_config(), "--output", out, "--quiet")
     assert "ran 24 now, 24 already done" in result.stdout
     again = pd.read_parquet(out / "results.parquet")
@@ -136,15 +148,17 @@ def test_dry_run_fits_nothing(cli: Any, write_config: Any, tmp_path: Path) -> No
     assert not (tmp_path / "dry").exists()
 
 
-def test_failing_jobs_become_rows_and_the_run_goes_on(cli: Any, write_config: Any,
-                                                      tmp_path: Path) -> None:
+def test_failing_jobs_become_rows_and_the_run_goes_on(
+    cli: Any, write_config: Any, tmp_path: Path
+) -> None:
     # ecoli3 has 35 minority rows: about 23 per training fold, too few for k_neighbors=30
     cfg = write_config({"resamplers": {"smote": {"k_neighbors": 30}}, "thresholds": ["default"]})
     out = tmp_path / "fail"
     result = cli("run", cfg, "--output", out, "--quiet")
     assert result.exit_code == 1
-    assert result.stderr.strip() == (f"6 of 12 jobs failed; see the 'error' column of "
-                                     f"{out / 'results.csv'}")
+    assert result.stderr.strip() == (
+        f"6 of 12 jobs failed; see the 'error' column of {out / 'results.csv'}"
+    )
     df = pd.read_parquet(out / "results.parquet")
     bad = df[df.status == "error"]
     assert set(bad["dataset"]) == {"keel/ecoli3"} and len(bad) == 6
@@ -154,17 +168,20 @@ def test_failing_jobs_become_rows_and_the_run_goes_on(cli: Any, write_config: An
     assert set(good["dataset"]) == {"sklearn/breast_cancer"} and good["f1"].notna().all()
 
 
-def test_binary_only_threshold_is_skipped_on_multiclass(cli: Any, write_config: Any,
-                                                        tmp_path: Path) -> None:
-    cfg = write_config({"datasets": ["sklearn/wine"], "resamplers": ["none"],
-                        "class_weights": ["none"]})
+def test_binary_only_threshold_is_skipped_on_multiclass(
+    cli: Any, write_config: Any, tmp_path: Path
+) -> None:
+    cfg = write_config(
+        {"datasets": ["sklearn/wine"], "resamplers": ["none"], "class_weights": ["none"]}
+    )
     out = tmp_path / "mc"
     assert cli("run", cfg, "--output", out, "--quiet").exit_code == 0
     df = pd.read_parquet(out / "results.parquet")
     skipped = df[df.threshold == "tuned"]
     assert set(skipped["status"]) == {"skipped"}
-    assert set(skipped["error"]) == {"threshold 'tuned' is binary-only; dataset 'sklearn/wine' has "
-                                     "3 classes"}
+    assert set(skipped["error"]) == {
+        "threshold 'tuned' is binary-only; dataset 'sklearn/wine' has 3 classes"
+    }
     ok = df[df.threshold == "default"]
     assert set(ok["status"]) == {"ok"} and ok["roc_auc"].between(0.9, 1).all()
     assert ok["threshold_value"].isna().all()

@@ -15,8 +15,9 @@ from climb_cli.components.spe import SelfPacedEnsembleClassifier, _quotas
 
 @pytest.fixture(scope="module")
 def data() -> tuple[np.ndarray, ...]:
-    X, y = make_classification(n_samples=4000, weights=[0.97], flip_y=0.01, class_sep=0.8,
-                               random_state=0)
+    X, y = make_classification(
+        n_samples=4000, weights=[0.97], flip_y=0.01, class_sep=0.8, random_state=0
+    )
     return tuple(train_test_split(X, y, stratify=y, random_state=0))
 
 
@@ -50,14 +51,17 @@ def test_majority_draw_equals_the_minority_count_exactly(data, monkeypatch, k_bi
         return real_fit(self, X, y, *a, **k)
 
     monkeypatch.setattr(DecisionTreeClassifier, "fit", spy)
-    SelfPacedEnsembleClassifier(n_estimators=10, k_bins=k_bins, random_state=0).fit(X_train, y_train)
+    SelfPacedEnsembleClassifier(n_estimators=10, k_bins=k_bins, random_state=0).fit(
+        X_train, y_train
+    )
     n_min = int(y_train.sum())
     assert [int((y == 0).sum()) for y in seen] == [n_min] * 10
 
 
 def test_multiclass_draws_are_exact(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    X, y = make_classification(n_samples=1500, n_classes=3, n_informative=4,
-                               weights=[0.8, 0.15], random_state=0)
+    X, y = make_classification(
+        n_samples=1500, n_classes=3, n_informative=4, weights=[0.8, 0.15], random_state=0
+    )
     seen: list[np.ndarray] = []
     real_fit = DecisionTreeClassifier.fit
 
@@ -71,13 +75,16 @@ def test_multiclass_draws_are_exact(monkeypatch) -> None:  # type: ignore[no-unt
     assert all(c.tolist() == [n_min] * 3 for c in seen)
 
 
-@pytest.mark.parametrize(("weights", "sizes", "n", "expected"), [
-    ([1, 1, 1], [10, 10, 10], 28, [10, 9, 9]),  # round(9.33) * 3 = 27 before
-    ([1, 1, 1, 1], [50, 50, 50, 50], 30, [8, 8, 7, 7]),  # round(7.5) * 4 = 32 before
-    ([10, 1], [5, 100], 20, [5, 15]),  # a full bin's excess goes to the others
-    ([1, 0], [3, 10], 5, [3, 2]),  # weightless bins only fill what is left
-    ([2, 1, 1], [40, 0, 40], 21, [14, 0, 7]),
-])
+@pytest.mark.parametrize(
+    ("weights", "sizes", "n", "expected"),
+    [
+        ([1, 1, 1], [10, 10, 10], 28, [10, 9, 9]),  # round(9.33) * 3 = 27 before
+        ([1, 1, 1, 1], [50, 50, 50, 50], 30, [8, 8, 7, 7]),  # round(7.5) * 4 = 32 before
+        ([10, 1], [5, 100], 20, [5, 15]),  # a full bin's excess goes to the others
+        ([1, 0], [3, 10], 5, [3, 2]),  # weightless bins only fill what is left
+        ([2, 1, 1], [40, 0, 40], 21, [14, 0, 7]),
+    ],
+)
 def test_quotas_sum_to_the_target(weights, sizes, n, expected) -> None:  # type: ignore[no-untyped-def]
     take = _quotas(np.array(weights, dtype=float), np.array(sizes), n)
     assert take.tolist() == expected and take.sum() == n
@@ -99,13 +106,15 @@ def test_beats_tree_and_random_under_sampling_ensemble() -> None:
 
     spe, tree, bagging = [], [], []
     for seed in range(3):
-        X, y = make_classification(n_samples=4000, weights=[0.97], flip_y=0.01, class_sep=0.8,
-                                   random_state=seed)
+        X, y = make_classification(
+            n_samples=4000, weights=[0.97], flip_y=0.01, class_sep=0.8, random_state=seed
+        )
         X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, random_state=0)
-        for scores, model in ((spe, SelfPacedEnsembleClassifier(n_estimators=20, random_state=0)),
-                              (tree, DecisionTreeClassifier(random_state=0)),
-                              (bagging, BalancedBaggingClassifier(n_estimators=20,
-                                                                  random_state=0))):
+        for scores, model in (
+            (spe, SelfPacedEnsembleClassifier(n_estimators=20, random_state=0)),
+            (tree, DecisionTreeClassifier(random_state=0)),
+            (bagging, BalancedBaggingClassifier(n_estimators=20, random_state=0)),
+        ):
             model.fit(X_train, y_train)
             scores.append(average_precision_score(y_test, model.predict_proba(X_test)[:, 1]))
     assert all(s > t for s, t in zip(spe, tree))
@@ -127,8 +136,9 @@ def test_hard_samples_are_favoured_early_and_bins_even_out_late() -> None:
 
 
 def test_multiclass() -> None:
-    X, y = make_classification(n_samples=1500, n_classes=3, n_informative=4,
-                               weights=[0.8, 0.15], random_state=0)
+    X, y = make_classification(
+        n_samples=1500, n_classes=3, n_informative=4, weights=[0.8, 0.15], random_state=0
+    )
     spe = SelfPacedEnsembleClassifier(n_estimators=5, random_state=0).fit(X, y)
     proba = spe.predict_proba(X)
     assert proba.shape == (1500, 3) and np.allclose(proba.sum(axis=1), 1)

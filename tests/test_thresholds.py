@@ -7,14 +7,27 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import (balanced_accuracy_score, confusion_matrix, f1_score, fbeta_score,
-                             make_scorer, matthews_corrcoef, precision_score, recall_score)
+from sklearn.metrics import (
+    balanced_accuracy_score,
+    confusion_matrix,
+    f1_score,
+    fbeta_score,
+    make_scorer,
+    matthews_corrcoef,
+    precision_score,
+    recall_score,
+)
 from sklearn.model_selection import StratifiedKFold, TunedThresholdClassifierCV
 
-from climb_cli.components.class_weights import effective_prior
-from climb_cli.components.thresholds import (Decision, applicable_params, confusion_at, objective,
-                                             tune_threshold)
 from climb_cli.components import get
+from climb_cli.components.class_weights import effective_prior
+from climb_cli.components.thresholds import (
+    Decision,
+    applicable_params,
+    confusion_at,
+    objective,
+    tune_threshold,
+)
 
 rng = np.random.default_rng(1)
 Y = (rng.uniform(size=300) < 0.1).astype(int)
@@ -29,16 +42,22 @@ def test_confusion_counts_match_sklearn_at_every_threshold() -> None:
         assert (tp[i], fp[i], fn[i], tn[i]) == (tp_, fp_, fn_, tn_)
 
 
-@pytest.mark.parametrize(("name", "params", "reference"), [
-    ("f1", {}, lambda y, p: f1_score(y, p, zero_division=0.0)),
-    ("f2", {}, lambda y, p: fbeta_score(y, p, beta=2, zero_division=0.0)),
-    ("fbeta", {"beta": 0.5}, lambda y, p: fbeta_score(y, p, beta=0.5, zero_division=0.0)),
-    ("balanced_accuracy", {}, balanced_accuracy_score),
-    ("mcc", {}, matthews_corrcoef),
-    ("gmean", {}, lambda y, p: np.sqrt(recall_score(y, p) * recall_score(1 - y, 1 - p))),
-    ("cost", {"fp_cost": 1.0, "fn_cost": 5.0},
-     lambda y, p: -(((p == 1) & (y == 0)).sum() + 5 * ((p == 0) & (y == 1)).sum()) / len(y)),
-])
+@pytest.mark.parametrize(
+    ("name", "params", "reference"),
+    [
+        ("f1", {}, lambda y, p: f1_score(y, p, zero_division=0.0)),
+        ("f2", {}, lambda y, p: fbeta_score(y, p, beta=2, zero_division=0.0)),
+        ("fbeta", {"beta": 0.5}, lambda y, p: fbeta_score(y, p, beta=0.5, zero_division=0.0)),
+        ("balanced_accuracy", {}, balanced_accuracy_score),
+        ("mcc", {}, matthews_corrcoef),
+        ("gmean", {}, lambda y, p: np.sqrt(recall_score(y, p) * recall_score(1 - y, 1 - p))),
+        (
+            "cost",
+            {"fp_cost": 1.0, "fn_cost": 5.0},
+            lambda y, p: -(((p == 1) & (y == 0)).sum() + 5 * ((p == 0) & (y == 1)).sum()) / len(y),
+        ),
+    ],
+)
 def test_objectives_equal_sklearn_at_every_threshold(name, params, reference) -> None:  # type: ignore[no-untyped-def]
     values = objective(name, params)(*confusion_at(Y, S, GRID))
     for i, t in enumerate(GRID):
@@ -54,15 +73,21 @@ def test_constrained_objective_prefers_feasible_thresholds() -> None:
         assert values[i] == pytest.approx(expected)
 
 
-@pytest.mark.parametrize(("name", "scoring"), [
-    ("f1", "f1"), ("balanced_accuracy", "balanced_accuracy"),
-    ("f2", make_scorer(fbeta_score, beta=2)), ("mcc", make_scorer(matthews_corrcoef)),
-])
+@pytest.mark.parametrize(
+    ("name", "scoring"),
+    [
+        ("f1", "f1"),
+        ("balanced_accuracy", "balanced_accuracy"),
+        ("f2", make_scorer(fbeta_score, beta=2)),
+        ("mcc", make_scorer(matthews_corrcoef)),
+    ],
+)
 def test_tuned_threshold_equals_tunedthresholdclassifiercv(name: str, scoring: object) -> None:
     X, y = make_classification(n_samples=600, weights=[0.9], random_state=3, flip_y=0.05)
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
-    ref = TunedThresholdClassifierCV(LogisticRegression(), scoring=scoring, cv=cv,
-                                     thresholds=100).fit(X, y)
+    ref = TunedThresholdClassifierCV(
+        LogisticRegression(), scoring=scoring, cv=cv, thresholds=100
+    ).fit(X, y)
     inner = []
     for tr, va in cv.split(X, y):
         model = LogisticRegression().fit(X[tr], y[tr])
@@ -97,10 +122,12 @@ def test_decision_rules() -> None:
     rule = get("threshold", "prior").build({}).decide(None, effective_prior(y_mc, None, 3), 3)
     # p / prior: row 0 -> [0.75, 3, 1] -> class 1 ; row 1 -> [0.625, 1, 4] -> class 2
     assert rule.apply(mc).tolist() == [1, 2]
-    assert get("threshold", "default").build({}).decide(None, np.full(3, 1 / 3), 3) \
-        .apply(mc).tolist() == [0, 0]
-    assert get("threshold", "fixed").build({"threshold": 0.25}).decide(None, np.array([0.7, 0.3]), 2) \
-        .apply(proba).tolist() == [1, 1, 1]
+    assert get("threshold", "default").build({}).decide(None, np.full(3, 1 / 3), 3).apply(
+        mc
+    ).tolist() == [0, 0]
+    assert get("threshold", "fixed").build({"threshold": 0.25}).decide(
+        None, np.array([0.7, 0.3]), 2
+    ).apply(proba).tolist() == [1, 1, 1]
 
 
 def test_prior_uses_the_distribution_the_model_was_fitted_on() -> None:
@@ -114,8 +141,9 @@ def test_prior_uses_the_distribution_the_model_was_fitted_on() -> None:
     assert prior.decide(None, effective_prior(y_train, weights, 2), 2).threshold == 0.5
     explicit = effective_prior(y_train, {0: 1.0, 1: 9.0}, 2)  # 29 vs 9 -> 9 / 38
     assert prior.decide(None, explicit, 2).threshold == pytest.approx(9 / 38)
-    assert prior.decide(None, effective_prior(y_train, None, 2), 2).threshold == \
-        pytest.approx(1 / 30)
+    assert prior.decide(None, effective_prior(y_train, None, 2), 2).threshold == pytest.approx(
+        1 / 30
+    )
 
 
 def _fold(n_neg_mid: int, n_neg_low: int) -> tuple[np.ndarray, np.ndarray]:
@@ -149,21 +177,44 @@ def test_constrained_objective_without_a_feasible_threshold_takes_the_closest() 
     assert t == 0.3 and score == pytest.approx(5 / 11 - 1)
 
 
-@pytest.mark.parametrize(("name", "params", "expected"), [
-    ("tuned", {"objective": "f1", "fn_cost": 5, "min_precision": 0.3, "beta": 2, "cv": 3},
-     {"objective": "f1", "cv": 3}),
-    ("tuned", {"fn_cost": 5, "thresholds": 50}, {"thresholds": 50}),  # default objective f1
-    ("tuned", {"objective": "cost", "fn_cost": 5, "fp_cost": 2, "min_recall": 0.2},
-     {"objective": "cost", "fn_cost": 5, "fp_cost": 2}),
-    ("tuned", {"objective": "fbeta", "beta": 0.5, "fp_cost": 3}, {"objective": "fbeta", "beta": 0.5}),
-    ("holdout", {"objective": "recall_at_precision", "min_precision": 0.4, "min_recall": 0.1,
-                 "test_size": 0.2}, {"objective": "recall_at_precision", "min_precision": 0.4,
-                                     "test_size": 0.2}),
-    ("holdout", {"objective": "precision_at_recall", "min_recall": 0.6, "cv": 5},
-     {"objective": "precision_at_recall", "min_recall": 0.6}),
-    ("fixed", {"threshold": 0.3}, {"threshold": 0.3}),
-    ("prior", {}, {}),
-    ("my_plugin", {"anything": 1}, {"anything": 1}),
-])
+@pytest.mark.parametrize(
+    ("name", "params", "expected"),
+    [
+        (
+            "tuned",
+            {"objective": "f1", "fn_cost": 5, "min_precision": 0.3, "beta": 2, "cv": 3},
+            {"objective": "f1", "cv": 3},
+        ),
+        ("tuned", {"fn_cost": 5, "thresholds": 50}, {"thresholds": 50}),  # default objective f1
+        (
+            "tuned",
+            {"objective": "cost", "fn_cost": 5, "fp_cost": 2, "min_recall": 0.2},
+            {"objective": "cost", "fn_cost": 5, "fp_cost": 2},
+        ),
+        (
+            "tuned",
+            {"objective": "fbeta", "beta": 0.5, "fp_cost": 3},
+            {"objective": "fbeta", "beta": 0.5},
+        ),
+        (
+            "holdout",
+            {
+                "objective": "recall_at_precision",
+                "min_precision": 0.4,
+                "min_recall": 0.1,
+                "test_size": 0.2,
+            },
+            {"objective": "recall_at_precision", "min_precision": 0.4, "test_size": 0.2},
+        ),
+        (
+            "holdout",
+            {"objective": "precision_at_recall", "min_recall": 0.6, "cv": 5},
+            {"objective": "precision_at_recall", "min_recall": 0.6},
+        ),
+        ("fixed", {"threshold": 0.3}, {"threshold": 0.3}),
+        ("prior", {}, {}),
+        ("my_plugin", {"anything": 1}, {"anything": 1}),
+    ],
+)
 def test_applicable_params(name: str, params: dict, expected: dict) -> None:  # type: ignore[type-arg]
     assert applicable_params(name, params) == expected

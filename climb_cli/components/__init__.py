@@ -53,7 +53,15 @@ def describe(kind: str | None = None) -> list[dict[str, Any]]:
 
     if kind is not None and kind not in KINDS:
         raise UnknownComponentError("component kind", kind, KINDS)
-    return [{"kind": k, "name": name, "tags": sorted(comp.tags),
-             "parameters": {p: jsonable(v) for p, v in comp.parameters().items()},
-             "description": comp.description}
-            for k in KINDS if kind in (None, k) for name, comp in available(k).items()]
+    return [
+        {
+            "kind": k,
+            "name": name,
+            "tags": sorted(comp.tags),
+            "parameters": {p: jsonable(v) for p, v in comp.parameters().items()},
+            "description": comp.description,
+        }
+        for k in KINDS
+        if kind in (None, k)
+        for name, comp in available(k).items()
+    ]

@@ -45,27 +45,35 @@ def _classifiers() -> dict[str, Component]:
     return dict(sorted(registered("classifier").items()))
 
 
-def build_base(name: Any, params: dict[str, Any] | None, owner: str, *,
-               random_state: Any = None, need_proba: bool = False,
-               **context: Any) -> Any:
+def build_base(
+    name: Any,
+    params: dict[str, Any] | None,
+    owner: str,
+    *,
+    random_state: Any = None,
+    need_proba: bool = False,
+    **context: Any,
+) -> Any:
     """The registered classifier ``name`` built with ``params``; InvalidParameterError naming
     ``owner`` and listing what is valid when the name, its parameters or its API do not fit."""
     comps = _classifiers()
     if not isinstance(name, str) or name not in comps:
         raise InvalidParameterError(
             f"The 'estimator' parameter of {owner} must be the name of a registered classifier. "
-            f"Got {name!r} instead. Available classifiers are: {', '.join(comps)}.")
+            f"Got {name!r} instead. Available classifiers are: {', '.join(comps)}."
+        )
     try:
         comps[name].check(params or {})
     except ConfigError as exc:
         raise InvalidParameterError(
-            f"The 'estimator_params' parameter of {owner} does not fit base learner "
-            f"'{name}': {exc}") from None
+            f"The 'estimator_params' parameter of {owner} does not fit base learner '{name}': {exc}"
+        ) from None
     est = comps[name].build(dict(params or {}), random_state=random_state, **context)
     if need_proba and not hasattr(est, "predict_proba"):
         raise InvalidParameterError(
             f"The 'estimator' parameter of {owner} must be a classifier with predict_proba; "
-            f"'{name}' has none with these parameters (svm: set probability: true).")
+            f"'{name}' has none with these parameters (svm: set probability: true)."
+        )
     return est
 
 
@@ -91,20 +99,31 @@ class _NamedBaseEnsemble(ClassifierMixin, BaseEstimator):
     def _validate_params(self) -> None:
         """scikit-learn's checks, then the base learner's name and parameters (registry)."""
         super()._validate_params()
-        build_base(self.estimator, self.estimator_params, type(self).__name__,
-                   random_state=0, need_proba=True)
+        build_base(
+            self.estimator,
+            self.estimator_params,
+            type(self).__name__,
+            random_state=0,
+            need_proba=True,
+        )
 
-    def _start(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray, Any,
-                                              np.random.RandomState]:
+    def _start(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray, Any, np.random.RandomState]:
         """Validate; encode y as 0..k-1; the base-learner template and the random state."""
         self._validate_params()
         X, y = validate_data(self, X, y)
         self.classes_, y_enc = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError(f"{type(self).__name__} needs at least two classes in y; got "
-                             f"only {self.classes_.tolist()}")
-        template = build_base(self.estimator, self.estimator_params, type(self).__name__,
-                              random_state=0, need_proba=True)
+            raise ValueError(
+                f"{type(self).__name__} needs at least two classes in y; got "
+                f"only {self.classes_.tolist()}"
+            )
+        template = build_base(
+            self.estimator,
+            self.estimator_params,
+            type(self).__name__,
+            random_state=0,
+            need_proba=True,
+        )
         return X, y_enc, template, check_random_state(self.random_state)
 
     def _member_proba(self, est: Any, X: np.ndarray) -> np.ndarray:
@@ -146,16 +165,22 @@ class BalanceCascadeClassifier(_NamedBaseEnsemble):
     member was drawn), ``keep_ratios_`` (``f_c`` per class).
     """
 
-    def __init__(self, estimator: str = "dt", estimator_params: dict[str, Any] | None = None,
-                 n_estimators: int = 50, random_state: Any = None) -> None:
+    def __init__(
+        self,
+        estimator: str = "dt",
+        estimator_params: dict[str, Any] | None = None,
+        n_estimators: int = 50,
+        random_state: Any = None,
+    ) -> None:
         self.estimator = estimator
         self.estimator_params = estimator_params
         self.n_estimators = n_estimators
         self.random_state = random_state
 
     @staticmethod
-    def _drop_easiest(pool: np.ndarray, hardness: np.ndarray, keep: int,
-                      rng: np.random.RandomState) -> np.ndarray:
+    def _drop_easiest(
+        pool: np.ndarray, hardness: np.ndarray, keep: int, rng: np.random.RandomState
+    ) -> np.ndarray:
         """The ``keep`` hardest indices of ``pool`` (sorted); equal hardness in random order."""
         order = rng.permutation(len(pool))  # trees give many ties: do not favour low indices
         ranked = order[np.argsort(-hardness[order], kind="stable")]
@@ -174,8 +199,9 @@ class BalanceCascadeClassifier(_NamedBaseEnsemble):
         sizes = []
         for i in range(T):
             sizes.append([len(p) for p in pools])
-            picked = np.concatenate([p if len(p) <= n_min else rng.choice(p, n_min, replace=False)
-                                     for p in pools])
+            picked = np.concatenate(
+                [p if len(p) <= n_min else rng.choice(p, n_min, replace=False) for p in pools]
+            )
             est = _member(template, rng).fit(X[picked], y_enc[picked])
             self.estimators_.append(est)
             self.estimators_samples_.append(picked)
@@ -192,8 +218,9 @@ class BalanceCascadeClassifier(_NamedBaseEnsemble):
         return self
 
 
-def _smote(X_class: np.ndarray, neighbours: np.ndarray, n: int,
-           rng: np.random.RandomState) -> np.ndarray:
+def _smote(
+    X_class: np.ndarray, neighbours: np.ndarray, n: int, rng: np.random.RandomState
+) -> np.ndarray:
     """``n`` SMOTE points (Chawla et al. 2002): a random sample of the class moved a uniform
     random fraction of the way towards one of its k nearest neighbours of the same class."""
     base = rng.randint(len(X_class), size=n)
@@ -224,8 +251,14 @@ class SMOTEBaggingClassifier(_NamedBaseEnsemble):
         "k_neighbors": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, estimator: str = "dt", estimator_params: dict[str, Any] | None = None,
-                 n_estimators: int = 50, k_neighbors: int = 5, random_state: Any = None) -> None:
+    def __init__(
+        self,
+        estimator: str = "dt",
+        estimator_params: dict[str, Any] | None = None,
+        n_estimators: int = 50,
+        k_neighbors: int = 5,
+        random_state: Any = None,
+    ) -> None:
         self.estimator = estimator
         self.estimator_params = estimator_params
         self.n_estimators = n_estimators
@@ -248,7 +281,8 @@ class SMOTEBaggingClassifier(_NamedBaseEnsemble):
                 raise ValueError(
                     f"SMOTEBagging: class {self.classes_.tolist()[c]!r} has {counts[c]} training "
                     f"samples; SMOTE needs more than k_neighbors={self.k_neighbors} "
-                    "(lower k_neighbors)")
+                    "(lower k_neighbors)"
+                )
             nn = NearestNeighbors(n_neighbors=self.k_neighbors + 1).fit(X_c)
             neighbours[c] = nn.kneighbors(X_c, return_distance=False)[:, 1:]
         self.estimators_: list[Any] = []
@@ -276,8 +310,13 @@ class SMOTEBaggingClassifier(_NamedBaseEnsemble):
 # --- aliases of imbalanced-learn's BalancedBaggingClassifier -----------------------------------
 
 _BAGGING_DEFAULTS: dict[str, Any] = {
-    "estimator": "dt", "estimator_params": None, "n_estimators": 50, "max_samples": 1.0,
-    "max_features": 1.0, "bootstrap": True, "bootstrap_features": False,
+    "estimator": "dt",
+    "estimator_params": None,
+    "n_estimators": 50,
+    "max_samples": 1.0,
+    "max_features": 1.0,
+    "bootstrap": True,
+    "bootstrap_features": False,
     "sampling_strategy": "auto",
 }
 
@@ -291,21 +330,31 @@ def _balanced_bagging(owner: str, sampler_module: str, sampler_cls: str) -> Comp
         from climb_cli.registry import import_object
 
         kwargs = {**_BAGGING_DEFAULTS, **params}
-        base = build_base(kwargs.pop("estimator"), kwargs.pop("estimator_params"), owner,
-                          random_state=random_state)
+        base = build_base(
+            kwargs.pop("estimator"),
+            kwargs.pop("estimator_params"),
+            owner,
+            random_state=random_state,
+        )
         sampler = import_object(sampler_module, sampler_cls)()
-        return BalancedBaggingClassifier(estimator=base, sampler=sampler, n_jobs=1,
-                                         random_state=random_state, **kwargs)
+        return BalancedBaggingClassifier(
+            estimator=base, sampler=sampler, n_jobs=1, random_state=random_state, **kwargs
+        )
 
     def check(params: dict[str, Any]) -> None:
         build(params, random_state=0)._validate_params()
 
     kind = "under" if "Under" in sampler_cls else "over"
     return Component(
-        "classifier", owner.lower(),
+        "classifier",
+        owner.lower(),
         f"{owner}: bagging, each bootstrap balanced by random {kind}-sampling "
         f"(imbalanced-learn BalancedBaggingClassifier + {sampler_cls}); base learner by name.",
-        build, defaults=_BAGGING_DEFAULTS, tags=frozenset({ENSEMBLE}), check_fn=check)
+        build,
+        defaults=_BAGGING_DEFAULTS,
+        tags=frozenset({ENSEMBLE}),
+        check_fn=check,
+    )
 
 
 # --- CS: the base learner with inverse-frequency class weights ---------------------------------
@@ -320,7 +369,8 @@ def _cs_base(params: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
     if isinstance(name, str) and name in _classifiers() and name not in weighted:
         raise InvalidParameterError(
             f"The 'estimator' parameter of CS must be a classifier that supports class_weight. "
-            f"Got {name!r} instead. Valid classifiers are: {', '.join(weighted)}.")
+            f"Got {name!r} instead. Valid classifiers are: {', '.join(weighted)}."
+        )
     return name, kwargs["estimator_params"]
 
 
@@ -328,8 +378,9 @@ def _cs_build(params: dict[str, Any], random_state: int | None = None, **_: Any)
     name, base_params = _cs_base(params)
     est = build_base(name, base_params, "CS", random_state=random_state, class_weight="balanced")
     if est.get_params(deep=False).get("class_weight") != "balanced":  # accepted by name only
-        raise InvalidParameterError(f"The 'estimator' parameter of CS: '{name}' does not take "
-                                    "class_weight='balanced'.")
+        raise InvalidParameterError(
+            f"The 'estimator' parameter of CS: '{name}' does not take class_weight='balanced'."
+        )
     return est
 
 
@@ -340,19 +391,38 @@ def _cs_check(params: dict[str, Any]) -> None:
 
 
 _MODULE = "climb_cli.components.bagging"
-register(estimator_component(
-    "classifier", "balance_cascade", _MODULE, "BalanceCascadeClassifier",
-    "BalanceCascade (Liu et al. 2009): balanced members; each round drops the majority samples the "
-    "ensemble already classifies correctly.", tags=frozenset({ENSEMBLE})))
-register(estimator_component(
-    "classifier", "smote_bagging", _MODULE, "SMOTEBaggingClassifier",
-    "SMOTEBagging (Wang & Yao 2009): bootstrap + SMOTE bags, resampling rate cycling 10%..100%.",
-    tags=frozenset({ENSEMBLE})))
+register(
+    estimator_component(
+        "classifier",
+        "balance_cascade",
+        _MODULE,
+        "BalanceCascadeClassifier",
+        "BalanceCascade (Liu et al. 2009): balanced members; each round drops the majority samples the "
+        "ensemble already classifies correctly.",
+        tags=frozenset({ENSEMBLE}),
+    )
+)
+register(
+    estimator_component(
+        "classifier",
+        "smote_bagging",
+        _MODULE,
+        "SMOTEBaggingClassifier",
+        "SMOTEBagging (Wang & Yao 2009): bootstrap + SMOTE bags, resampling rate cycling 10%..100%.",
+        tags=frozenset({ENSEMBLE}),
+    )
+)
 register(_balanced_bagging("UnderBagging", "imblearn.under_sampling", "RandomUnderSampler"))
 register(_balanced_bagging("OverBagging", "imblearn.over_sampling", "RandomOverSampler"))
-register(Component(
-    "classifier", "cs",
-    "CS: the base learner with class_weight='balanced' (inverse class frequency); the same model "
-    "as that classifier with class_weights: [balanced].",
-    _cs_build, defaults=_CS_DEFAULTS, tags=frozenset({ENSEMBLE, "cost_sensitive"}),
-    check_fn=_cs_check))
+register(
+    Component(
+        "classifier",
+        "cs",
+        "CS: the base learner with class_weight='balanced' (inverse class frequency); the same model "
+        "as that classifier with class_weights: [balanced].",
+        _cs_build,
+        defaults=_CS_DEFAULTS,
+        tags=frozenset({ENSEMBLE, "cost_sensitive"}),
+        check_fn=_cs_check,
+    )
+)

@@ -54,8 +54,11 @@ from sklearn.utils.validation import (
 from climb_cli.registry import estimator_component, register
 
 _MAX_SEED = np.iinfo(np.int32).max
-_COST = [StrOptions({"inverse", "log1p-inverse", "uniform"}),
-         Interval(Real, 0, None, closed="neither"), dict]
+_COST = [
+    StrOptions({"inverse", "log1p-inverse", "uniform"}),
+    Interval(Real, 0, None, closed="neither"),
+    dict,
+]
 
 
 class _Boost(ClassifierMixin, BaseEstimator):
@@ -72,9 +75,15 @@ class _Boost(ClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, estimator: str = "dt", estimator_params: dict[str, Any] | None = None,
-                 n_estimators: int = 50, learning_rate: float = 1.0,
-                 early_termination: bool = False, random_state: Any = None) -> None:
+    def __init__(
+        self,
+        estimator: str = "dt",
+        estimator_params: dict[str, Any] | None = None,
+        n_estimators: int = 50,
+        learning_rate: float = 1.0,
+        early_termination: bool = False,
+        random_state: Any = None,
+    ) -> None:
         self.estimator = estimator
         self.estimator_params = estimator_params
         self.n_estimators = n_estimators
@@ -104,8 +113,10 @@ class _Boost(ClassifierMixin, BaseEstimator):
         if self.estimator not in found:
             raise ValueError(f"unknown base learner estimator={self.estimator!r}. {hint}")
         if self.estimator not in usable:
-            raise ValueError(f"base learner {self.estimator!r} does not take sample_weight, which "
-                             f"boosting needs. {hint}")
+            raise ValueError(
+                f"base learner {self.estimator!r} does not take sample_weight, which "
+                f"boosting needs. {hint}"
+            )
         component = found[self.estimator]
         try:
             component.check(self._base_params())
@@ -121,12 +132,14 @@ class _Boost(ClassifierMixin, BaseEstimator):
         """Per-sample multiplier applied before every round (None: none)."""
         return None
 
-    def _resample(self, X: np.ndarray, y: np.ndarray, w: np.ndarray,
-                  rng: np.random.RandomState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _resample(
+        self, X: np.ndarray, y: np.ndarray, w: np.ndarray, rng: np.random.RandomState
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return X, y, w
 
-    def _step(self, w: np.ndarray, incorrect: np.ndarray, y: np.ndarray,
-              error: float) -> tuple[float, np.ndarray]:
+    def _step(
+        self, w: np.ndarray, incorrect: np.ndarray, y: np.ndarray, error: float
+    ) -> tuple[float, np.ndarray]:
         """(member weight, updated sample weights) for a member with weighted ``error`` > 0."""
         k = len(self.classes_)
         alpha = self.learning_rate * (np.log((1.0 - error) / error) + np.log(k - 1.0))
@@ -148,8 +161,9 @@ class _Boost(ClassifierMixin, BaseEstimator):
         if len(self.classes_) < 2:
             raise ValueError(f"{type(self).__name__} needs at least two classes in y")
         counts = np.bincount(y_enc)
-        w = _check_sample_weight(sample_weight, X, dtype=np.float64, copy=True,
-                                 ensure_non_negative=True)
+        w = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, copy=True, ensure_non_negative=True
+        )
         w = self._initial_weights(w, y_enc, counts)
         w = w / w.sum()
         factor = self._round_factor(y_enc, counts)
@@ -183,8 +197,11 @@ class _Boost(ClassifierMixin, BaseEstimator):
             errors.append(error)
             total = step[1].sum()
             if not np.isfinite(total) or total <= 0:
-                warnings.warn(f"{type(self).__name__}: sample weights overflowed at round {t}; "
-                              "stopped early (lower learning_rate)", stacklevel=2)
+                warnings.warn(
+                    f"{type(self).__name__}: sample weights overflowed at round {t}; "
+                    "stopped early (lower learning_rate)",
+                    stacklevel=2,
+                )
                 break
             w = step[1] / total
         self.estimator_weights_ = np.array(weights)
@@ -197,8 +214,10 @@ class _Boost(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, reset=False)
         k = len(self.classes_)
         codes = np.arange(k)[:, None]
-        pred = sum(np.where((m.predict(X) == codes).T, a, -a / (k - 1))
-                   for m, a in zip(self.estimators_, self.estimator_weights_))
+        pred = sum(
+            np.where((m.predict(X) == codes).T, a, -a / (k - 1))
+            for m, a in zip(self.estimators_, self.estimator_weights_)
+        )
         total = np.abs(self.estimator_weights_).sum()
         pred = np.asarray(pred, dtype=np.float64) / (total if total > 0 else 1.0)
         if k == 2:
@@ -224,20 +243,38 @@ class _CostBoost(_Boost):
     """A boosting whose weight rule uses per-class costs (parameter ``cost``)."""
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
-        **_Boost._parameter_constraints, "cost": _COST}
+        **_Boost._parameter_constraints,
+        "cost": _COST,
+    }
 
-    def __init__(self, estimator: str = "dt", estimator_params: dict[str, Any] | None = None,
-                 n_estimators: int = 50, learning_rate: float = 1.0, cost: Any = "inverse",
-                 early_termination: bool = False, random_state: Any = None) -> None:
-        super().__init__(estimator, estimator_params, n_estimators, learning_rate,
-                         early_termination, random_state)
+    def __init__(
+        self,
+        estimator: str = "dt",
+        estimator_params: dict[str, Any] | None = None,
+        n_estimators: int = 50,
+        learning_rate: float = 1.0,
+        cost: Any = "inverse",
+        early_termination: bool = False,
+        random_state: Any = None,
+    ) -> None:
+        super().__init__(
+            estimator,
+            estimator_params,
+            n_estimators,
+            learning_rate,
+            early_termination,
+            random_state,
+        )
         self.cost = cost
 
     def _validate_params(self) -> None:
         super()._validate_params()
         if isinstance(self.cost, dict):
-            bad = {k: v for k, v in self.cost.items()
-                   if isinstance(v, bool) or not isinstance(v, Real) or not 0 < float(v) < np.inf}
+            bad = {
+                k: v
+                for k, v in self.cost.items()
+                if isinstance(v, bool) or not isinstance(v, Real) or not 0 < float(v) < np.inf
+            }
             if bad:
                 raise ValueError(f"cost: every class cost must be a positive number; got {bad}")
 
@@ -253,8 +290,9 @@ class _CostBoost(_Boost):
             index = {c.item() if hasattr(c, "item") else c: i for i, c in enumerate(self.classes_)}
             unknown = [k for k in self.cost if k not in index]
             if unknown:
-                raise ValueError(f"cost names classes {unknown} that are not in y; classes are "
-                                 f"{list(index)}")
+                raise ValueError(
+                    f"cost names classes {unknown} that are not in y; classes are {list(index)}"
+                )
             for label, value in self.cost.items():
                 costs[index[label]] = float(value)
         else:  # a number: the smallest class's cost
@@ -268,8 +306,9 @@ class _ResampleBoost(_Boost):
     def _sampler(self, seed: int) -> Any:
         raise NotImplementedError
 
-    def _resample(self, X: np.ndarray, y: np.ndarray, w: np.ndarray,
-                  rng: np.random.RandomState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _resample(
+        self, X: np.ndarray, y: np.ndarray, w: np.ndarray, rng: np.random.RandomState
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         sampler = self._sampler(rng.randint(_MAX_SEED))
         X_res, y_res = sampler.fit_resample(X, y)
         # both samplers keep the original rows first, in order. Every added row (duplicate or
@@ -308,13 +347,28 @@ class SMOTEBoostClassifier(_ResampleBoost):
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
-        **_Boost._parameter_constraints, "k_neighbors": [Interval(Integral, 1, None, closed="left")]}
+        **_Boost._parameter_constraints,
+        "k_neighbors": [Interval(Integral, 1, None, closed="left")],
+    }
 
-    def __init__(self, estimator: str = "dt", estimator_params: dict[str, Any] | None = None,
-                 n_estimators: int = 50, learning_rate: float = 1.0, k_neighbors: int = 5,
-                 early_termination: bool = False, random_state: Any = None) -> None:
-        super().__init__(estimator, estimator_params, n_estimators, learning_rate,
-                         early_termination, random_state)
+    def __init__(
+        self,
+        estimator: str = "dt",
+        estimator_params: dict[str, Any] | None = None,
+        n_estimators: int = 50,
+        learning_rate: float = 1.0,
+        k_neighbors: int = 5,
+        early_termination: bool = False,
+        random_state: Any = None,
+    ) -> None:
+        super().__init__(
+            estimator,
+            estimator_params,
+            n_estimators,
+            learning_rate,
+            early_termination,
+            random_state,
+        )
         self.k_neighbors = k_neighbors
 
     def _sampler(self, seed: int) -> Any:
@@ -344,8 +398,9 @@ class AdaCostClassifier(_CostBoost):
         self._c = self._sample_costs(y, counts)
         return w
 
-    def _step(self, w: np.ndarray, incorrect: np.ndarray, y: np.ndarray,
-              error: float) -> tuple[float, np.ndarray]:
+    def _step(
+        self, w: np.ndarray, incorrect: np.ndarray, y: np.ndarray, error: float
+    ) -> tuple[float, np.ndarray]:
         u = np.where(incorrect, -1.0, 1.0)
         beta = np.where(incorrect, 0.5 * self._c + 0.5, -0.5 * self._c + 0.5)
         r = float(np.sum(w * u * beta) / w.sum())
@@ -368,8 +423,9 @@ class AdaUBoostClassifier(_CostBoost):
         self._shrink = (beta ** (-1.0 / self.n_estimators))[y]
         return w * beta[y]
 
-    def _step(self, w: np.ndarray, incorrect: np.ndarray, y: np.ndarray,
-              error: float) -> tuple[float, np.ndarray]:
+    def _step(
+        self, w: np.ndarray, incorrect: np.ndarray, y: np.ndarray, error: float
+    ) -> tuple[float, np.ndarray]:
         alpha = super()._step(w, incorrect, y, error)[0]
         return alpha, self._grow(w, alpha * incorrect * self._shrink)
 
@@ -392,16 +448,34 @@ class AsymBoostClassifier(_CostBoost):
 
 _TAGS = frozenset({"imbalance_ensemble", "supports_sample_weight"})
 for _name, _cls, _text in [
-    ("overboost", "OverBoostClassifier",
-     "OverBoost: AdaBoost with random over-sampling at each round (base learner: estimator)."),
-    ("smoteboost", "SMOTEBoostClassifier",
-     "SMOTEBoost (Chawla et al. 2003): AdaBoost with fresh SMOTE rows at each round."),
-    ("adacost", "AdaCostClassifier",
-     "AdaCost (Fan et al. 1999): cost-adjusted AdaBoost weight updates (cost: class costs)."),
-    ("adauboost", "AdaUBoostClassifier",
-     "AdaUBoost (Karakoulas & Shawe-Taylor 1999): AdaBoost for an unequal class loss."),
-    ("asymboost", "AsymBoostClassifier",
-     "Asymmetric AdaBoost (Viola & Jones 2001): class cost spread over the rounds."),
+    (
+        "overboost",
+        "OverBoostClassifier",
+        "OverBoost: AdaBoost with random over-sampling at each round (base learner: estimator).",
+    ),
+    (
+        "smoteboost",
+        "SMOTEBoostClassifier",
+        "SMOTEBoost (Chawla et al. 2003): AdaBoost with fresh SMOTE rows at each round.",
+    ),
+    (
+        "adacost",
+        "AdaCostClassifier",
+        "AdaCost (Fan et al. 1999): cost-adjusted AdaBoost weight updates (cost: class costs).",
+    ),
+    (
+        "adauboost",
+        "AdaUBoostClassifier",
+        "AdaUBoost (Karakoulas & Shawe-Taylor 1999): AdaBoost for an unequal class loss.",
+    ),
+    (
+        "asymboost",
+        "AsymBoostClassifier",
+        "Asymmetric AdaBoost (Viola & Jones 2001): class cost spread over the rounds.",
+    ),
 ]:
-    register(estimator_component("classifier", _name, "climb_cli.components.boosting", _cls, _text,
-                                 tags=_TAGS))
+    register(
+        estimator_component(
+            "classifier", _name, "climb_cli.components.boosting", _cls, _text, tags=_TAGS
+        )
+    )

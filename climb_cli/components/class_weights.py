@@ -33,7 +33,9 @@ def _counts(y: np.ndarray, n_classes: int) -> np.ndarray:
 def _unless_uniform(fn: WeightFn) -> WeightFn:
     """``fn``, but None when every class present in the fitted labels gets the same weight 1."""
 
-    def weights(y_fit: np.ndarray, y_train: np.ndarray, names: list[str]) -> dict[int, float] | None:
+    def weights(
+        y_fit: np.ndarray, y_train: np.ndarray, names: list[str]
+    ) -> dict[int, float] | None:
         w = fn(y_fit, y_train, names)
         if w is None:
             return None
@@ -43,8 +45,9 @@ def _unless_uniform(fn: WeightFn) -> WeightFn:
     return weights
 
 
-def effective_prior(y_fit: np.ndarray, weights: dict[int, float] | None,
-                    n_classes: int) -> np.ndarray:
+def effective_prior(
+    y_fit: np.ndarray, weights: dict[int, float] | None, n_classes: int
+) -> np.ndarray:
     """Class distribution the model is fitted on: label counts times class weights, summing to 1."""
     mass = _counts(np.asarray(y_fit, dtype=np.int64), n_classes)
     if weights:
@@ -85,9 +88,10 @@ def _explicit(params: dict[str, Any], **_: Any) -> WeightFn:
         resolved = {aliases.get(k, k): v for k, v in given.items()}
         unknown = sorted(set(resolved) - set(names))
         if unknown:
-            raise ValueError(f"class weight for unknown class {unknown[0]!r}; classes are: "
-                             f"{', '.join(map(repr, names))}" + (" (or positive/negative)"
-                                                                  if aliases else ""))
+            raise ValueError(
+                f"class weight for unknown class {unknown[0]!r}; classes are: "
+                f"{', '.join(map(repr, names))}" + (" (or positive/negative)" if aliases else "")
+            )
         return {k: resolved.get(n, 1.0) for k, n in enumerate(names)}
 
     return weights
@@ -96,8 +100,10 @@ def _explicit(params: dict[str, Any], **_: Any) -> WeightFn:
 def _check_explicit(params: dict[str, Any]) -> None:
     w = params.get("weights")
     if not isinstance(w, dict) or not w:
-        raise ValueError("'weights' must be a mapping {class: weight}, e.g. {positive: 10}. "
-                         f"Got {w!r} instead.")
+        raise ValueError(
+            "'weights' must be a mapping {class: weight}, e.g. {positive: 10}. "
+            f"Got {w!r} instead."
+        )
     for k, v in w.items():
         if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
             raise ValueError(f"weight of class {k!r} must be a positive number. Got {v!r} instead.")
@@ -125,29 +131,63 @@ def _uniform_is_none(build: Callable[..., WeightFn]) -> Callable[..., WeightFn]:
 
 
 register(Component("class_weight", "none", "No class weights.", _none, tags=frozenset({"none"})))
-register(Component(
-    "class_weight", "balanced",
-    "n_samples / (n_classes * class count) on the labels the classifier is fitted on; none when the "
-    "fitted labels are already balanced.", _uniform_is_none(_balanced)))
-register(Component(
-    "class_weight", "balanced_sqrt", "Square root of the balanced weights (a milder correction).",
-    _uniform_is_none(_balanced_sqrt)))
-register(Component(
-    "class_weight", "explicit",
-    "Given weights {class: weight}; class by label, or positive/negative on binary data; "
-    "unlisted classes weigh 1.", _uniform_is_none(_explicit), defaults={"weights": None},
-    check_fn=_check_explicit))
-register(Component(
-    "class_weight", "factor",
-    "Balancing the Scales' grid: positive weight 1 + f * (IR - 1), IR measured on the training "
-    "fold before resampling; negative weight 1 (f=1 is fully balanced).", _uniform_is_none(_factor),
-    defaults={"f": 1.0}, tags=frozenset({"binary_only"}), check_fn=_check_factor))
+register(
+    Component(
+        "class_weight",
+        "balanced",
+        "n_samples / (n_classes * class count) on the labels the classifier is fitted on; none when the "
+        "fitted labels are already balanced.",
+        _uniform_is_none(_balanced),
+    )
+)
+register(
+    Component(
+        "class_weight",
+        "balanced_sqrt",
+        "Square root of the balanced weights (a milder correction).",
+        _uniform_is_none(_balanced_sqrt),
+    )
+)
+register(
+    Component(
+        "class_weight",
+        "explicit",
+        "Given weights {class: weight}; class by label, or positive/negative on binary data; "
+        "unlisted classes weigh 1.",
+        _uniform_is_none(_explicit),
+        defaults={"weights": None},
+        check_fn=_check_explicit,
+    )
+)
+register(
+    Component(
+        "class_weight",
+        "factor",
+        "Balancing the Scales' grid: positive weight 1 + f * (IR - 1), IR measured on the training "
+        "fold before resampling; negative weight 1 (f=1 is fully balanced).",
+        _uniform_is_none(_factor),
+        defaults={"f": 1.0},
+        tags=frozenset({"binary_only"}),
+        check_fn=_check_factor,
+    )
+)
 
 # imbalanced-learn samplers that, with the default sampling_strategy, leave every class with exactly
 # the same count (checked on binary and 3-class data). adasyn and kmeans_smote only come close
 # (per-sample / per-cluster rounding); iht and the cleaning methods do not balance.
-FULLY_BALANCING = frozenset({"ros", "smote", "smotenc", "smoten", "borderline_smote", "svm_smote",
-                             "rus", "nearmiss", "cluster_centroids"})
+FULLY_BALANCING = frozenset(
+    {
+        "ros",
+        "smote",
+        "smotenc",
+        "smoten",
+        "borderline_smote",
+        "svm_smote",
+        "rus",
+        "nearmiss",
+        "cluster_centroids",
+    }
+)
 _NEARLY_BALANCING = frozenset({"adasyn", "kmeans_smote", "smote_tomek"})
 _BALANCING_STRATEGIES = ("auto", "all", "not majority", "not minority")
 
@@ -162,28 +202,41 @@ def _balances(resampler_name: str, resampler_params: dict[str, Any] | None) -> s
     return "nearly" if resampler_name in _NEARLY_BALANCING else ""
 
 
-def combination_warnings(resampler_name: str, class_weight_name: str, threshold_name: str,
-                         resampler_params: dict[str, Any] | None = None) -> list[str]:
+def combination_warnings(
+    resampler_name: str,
+    class_weight_name: str,
+    threshold_name: str,
+    resampler_params: dict[str, Any] | None = None,
+) -> list[str]:
     """Notes on a (resampler, class weight, threshold) cell that double-corrects or duplicates."""
     notes = []
     cell = f"resampler '{resampler_name}' + class weight '{class_weight_name}'"
     balances = _balances(resampler_name, resampler_params)
     if class_weight_name == "factor" and resampler_name != "none":
-        notes.append(f"{cell}: 'factor' weighs the positive class by the imbalance ratio measured "
-                     f"before resampling, so after '{resampler_name}' the imbalance is corrected "
-                     "twice")
+        notes.append(
+            f"{cell}: 'factor' weighs the positive class by the imbalance ratio measured "
+            f"before resampling, so after '{resampler_name}' the imbalance is corrected "
+            "twice"
+        )
     if class_weight_name in ("balanced", "balanced_sqrt") and balances == "exactly":
-        notes.append(f"{cell}: '{resampler_name}' balances the classes, so the weights are all 1 "
-                     "and the model is fitted without weights; results are identical to "
-                     "class weight 'none'")
+        notes.append(
+            f"{cell}: '{resampler_name}' balances the classes, so the weights are all 1 "
+            "and the model is fitted without weights; results are identical to "
+            "class weight 'none'"
+        )
     elif class_weight_name in ("balanced", "balanced_sqrt") and balances == "nearly":
-        notes.append(f"{cell}: '{resampler_name}' nearly balances the classes, so the weights are "
-                     "close to 1; results differ from class weight 'none' mostly by chance")
+        notes.append(
+            f"{cell}: '{resampler_name}' nearly balances the classes, so the weights are "
+            "close to 1; results differ from class weight 'none' mostly by chance"
+        )
     # balanced weights make the weighted class counts equal whatever the resampler did
     balanced_fit = class_weight_name == "balanced" or (
-        balances == "exactly" and class_weight_name in ("none", "balanced_sqrt"))
+        balances == "exactly" and class_weight_name in ("none", "balanced_sqrt")
+    )
     if threshold_name == "prior" and balanced_fit:
-        notes.append(f"{cell} + threshold 'prior': the model is fitted on balanced (or "
-                     "balanced-weighted) data, so the prior threshold is 0.5 (multiclass: "
-                     "argmax); results are identical to threshold 'default'")
+        notes.append(
+            f"{cell} + threshold 'prior': the model is fitted on balanced (or "
+            "balanced-weighted) data, so the prior threshold is 0.5 (multiclass: "
+            "argmax); results are identical to threshold 'default'"
+        )
     return notes

@@ -26,61 +26,159 @@ DECISION = "decision_function_scores"
 _HIDDEN = frozenset({"estimator", "sampler", "base_estimator", "kmeans_estimator"})
 
 
-def _classifier(name: str, module: str, cls_name: str, description: str, tags: set[str],
-                **defaults: Any) -> None:
-    register(estimator_component("classifier", name, module, cls_name, description,
-                                 bench_defaults=defaults, tags=frozenset(tags), hidden=_HIDDEN))
+def _classifier(
+    name: str, module: str, cls_name: str, description: str, tags: set[str], **defaults: Any
+) -> None:
+    register(
+        estimator_component(
+            "classifier",
+            name,
+            module,
+            cls_name,
+            description,
+            bench_defaults=defaults,
+            tags=frozenset(tags),
+            hidden=_HIDDEN,
+        )
+    )
 
 
-_classifier("logreg", "sklearn.linear_model", "LogisticRegression",
-            "Logistic regression (lbfgs, L2).", {CW, SW}, max_iter=1000)
+_classifier(
+    "logreg",
+    "sklearn.linear_model",
+    "LogisticRegression",
+    "Logistic regression (lbfgs, L2).",
+    {CW, SW},
+    max_iter=1000,
+)
 _classifier("dt", "sklearn.tree", "DecisionTreeClassifier", "Decision tree (CART).", {CW, SW})
-_classifier("rf", "sklearn.ensemble", "RandomForestClassifier", "Random forest.",
-            {CW, SW, THREADED}, n_estimators=100)
-_classifier("et", "sklearn.ensemble", "ExtraTreesClassifier", "Extremely randomised trees.",
-            {CW, SW, THREADED}, n_estimators=100)
-_classifier("gb", "sklearn.ensemble", "GradientBoostingClassifier",
-            "scikit-learn's classic gradient boosting.", {SW})
-_classifier("hgb", "sklearn.ensemble", "HistGradientBoostingClassifier",
-            "Histogram gradient boosting (early stopping off for reproducible folds).", {CW, SW},
-            early_stopping=False)
-_classifier("lgbm", "lightgbm", "LGBMClassifier", "LightGBM gradient boosting (n_jobs=1 in jobs).",
-            {CW, SW, THREADED}, n_estimators=100, verbose=-1)
-_classifier("knn", "sklearn.neighbors", "KNeighborsClassifier",
-            "k nearest neighbours (no class weights: skipped for weighted strategies).",
-            {THREADED, "distance_based"})
-_classifier("svm", "sklearn.svm", "SVC",
-            "Kernel SVM; score = sigmoid(decision_function) unless probability=true.",
-            {CW, SW, DECISION, "distance_based"})
-_classifier("linear_svm", "sklearn.svm", "LinearSVC",
-            "Linear SVM (liblinear); score = sigmoid(decision_function).", {CW, SW, DECISION})
+_classifier(
+    "rf",
+    "sklearn.ensemble",
+    "RandomForestClassifier",
+    "Random forest.",
+    {CW, SW, THREADED},
+    n_estimators=100,
+)
+_classifier(
+    "et",
+    "sklearn.ensemble",
+    "ExtraTreesClassifier",
+    "Extremely randomised trees.",
+    {CW, SW, THREADED},
+    n_estimators=100,
+)
+_classifier(
+    "gb",
+    "sklearn.ensemble",
+    "GradientBoostingClassifier",
+    "scikit-learn's classic gradient boosting.",
+    {SW},
+)
+_classifier(
+    "hgb",
+    "sklearn.ensemble",
+    "HistGradientBoostingClassifier",
+    "Histogram gradient boosting (early stopping off for reproducible folds).",
+    {CW, SW},
+    early_stopping=False,
+)
+_classifier(
+    "lgbm",
+    "lightgbm",
+    "LGBMClassifier",
+    "LightGBM gradient boosting (n_jobs=1 in jobs).",
+    {CW, SW, THREADED},
+    n_estimators=100,
+    verbose=-1,
+)
+_classifier(
+    "knn",
+    "sklearn.neighbors",
+    "KNeighborsClassifier",
+    "k nearest neighbours (no class weights: skipped for weighted strategies).",
+    {THREADED, "distance_based"},
+)
+_classifier(
+    "svm",
+    "sklearn.svm",
+    "SVC",
+    "Kernel SVM; score = sigmoid(decision_function) unless probability=true.",
+    {CW, SW, DECISION, "distance_based"},
+)
+_classifier(
+    "linear_svm",
+    "sklearn.svm",
+    "LinearSVC",
+    "Linear SVM (liblinear); score = sigmoid(decision_function).",
+    {CW, SW, DECISION},
+)
 _classifier("nb", "sklearn.naive_bayes", "GaussianNB", "Gaussian naive Bayes.", {SW})
-_classifier("mlp", "sklearn.neural_network", "MLPClassifier",
-            "Multi-layer perceptron (adam, early stopping off).", {SW}, max_iter=500)
-_classifier("adaboost", "sklearn.ensemble", "AdaBoostClassifier", "AdaBoost (SAMME) on stumps.",
-            {SW})
-_classifier("bagging", "sklearn.ensemble", "BaggingClassifier", "Bagging of decision trees.",
-            {SW, THREADED})
-_classifier("brf", "imblearn.ensemble", "BalancedRandomForestClassifier",
-            "Balanced random forest: each tree on a balanced bootstrap (imbalanced-learn).",
-            {CW, SW, THREADED, ENSEMBLE}, n_estimators=100, sampling_strategy="auto",
-            replacement=True, bootstrap=False)
-_classifier("balanced_bagging", "imblearn.ensemble", "BalancedBaggingClassifier",
-            "Bagging of trees, each on a randomly under-sampled bootstrap (imbalanced-learn).",
-            {THREADED, ENSEMBLE})
-_classifier("easy_ensemble", "imblearn.ensemble", "EasyEnsembleClassifier",
-            "EasyEnsemble: AdaBoost learners on balanced under-samples (imbalanced-learn).",
-            {THREADED, ENSEMBLE})
-_classifier("rusboost", "imblearn.ensemble", "RUSBoostClassifier",
-            "RUSBoost: AdaBoost with random under-sampling at each round (imbalanced-learn).",
-            {SW, ENSEMBLE})
-_classifier("spe", "climb_cli.components.spe", "SelfPacedEnsembleClassifier",
-            "Self-paced Ensemble (Liu et al. 2020): hardness-harmonised under-sampling of trees.",
-            {ENSEMBLE}, n_estimators=50)
+_classifier(
+    "mlp",
+    "sklearn.neural_network",
+    "MLPClassifier",
+    "Multi-layer perceptron (adam, early stopping off).",
+    {SW},
+    max_iter=500,
+)
+_classifier(
+    "adaboost", "sklearn.ensemble", "AdaBoostClassifier", "AdaBoost (SAMME) on stumps.", {SW}
+)
+_classifier(
+    "bagging", "sklearn.ensemble", "BaggingClassifier", "Bagging of decision trees.", {SW, THREADED}
+)
+_classifier(
+    "brf",
+    "imblearn.ensemble",
+    "BalancedRandomForestClassifier",
+    "Balanced random forest: each tree on a balanced bootstrap (imbalanced-learn).",
+    {CW, SW, THREADED, ENSEMBLE},
+    n_estimators=100,
+    sampling_strategy="auto",
+    replacement=True,
+    bootstrap=False,
+)
+_classifier(
+    "balanced_bagging",
+    "imblearn.ensemble",
+    "BalancedBaggingClassifier",
+    "Bagging of trees, each on a randomly under-sampled bootstrap (imbalanced-learn).",
+    {THREADED, ENSEMBLE},
+)
+_classifier(
+    "easy_ensemble",
+    "imblearn.ensemble",
+    "EasyEnsembleClassifier",
+    "EasyEnsemble: AdaBoost learners on balanced under-samples (imbalanced-learn).",
+    {THREADED, ENSEMBLE},
+)
+_classifier(
+    "rusboost",
+    "imblearn.ensemble",
+    "RUSBoostClassifier",
+    "RUSBoost: AdaBoost with random under-sampling at each round (imbalanced-learn).",
+    {SW, ENSEMBLE},
+)
+_classifier(
+    "spe",
+    "climb_cli.components.spe",
+    "SelfPacedEnsembleClassifier",
+    "Self-paced Ensemble (Liu et al. 2020): hardness-harmonised under-sampling of trees.",
+    {ENSEMBLE},
+    n_estimators=50,
+)
 
 
-def _optional(name: str, package: str, module: str, cls_name: str, description: str,
-              tags: set[str], **defaults: Any) -> None:
+def _optional(
+    name: str,
+    package: str,
+    module: str,
+    cls_name: str,
+    description: str,
+    tags: set[str],
+    **defaults: Any,
+) -> None:
     """A classifier from an optional extra: a clear install message when the package is missing."""
     from importlib.util import find_spec
 
@@ -89,18 +187,44 @@ def _optional(name: str, package: str, module: str, cls_name: str, description: 
         return
 
     def missing(params: dict[str, Any]) -> None:
-        raise ValueError(f"needs the optional package '{package}': "
-                         f"pip install 'climb-cli[{package}]'")
+        raise ValueError(
+            f"needs the optional package '{package}': pip install 'climb-cli[{package}]'"
+        )
 
     def build(params: dict[str, Any], **_: Any) -> Any:
         missing(params)
 
-    register(Component("classifier", name, description + f" (extra: climb-cli[{package}])", build,
-                       tags=frozenset(tags | {"optional"}), check_fn=missing,
-                       accepts_any_params=True))
+    register(
+        Component(
+            "classifier",
+            name,
+            description + f" (extra: climb-cli[{package}])",
+            build,
+            tags=frozenset(tags | {"optional"}),
+            check_fn=missing,
+            accepts_any_params=True,
+        )
+    )
 
 
-_optional("xgboost", "xgboost", "xgboost", "XGBClassifier", "XGBoost gradient boosting.",
-          {SW, THREADED}, n_estimators=100, verbosity=0)
-_optional("catboost", "catboost", "catboost", "CatBoostClassifier", "CatBoost gradient boosting.",
-          {CW, SW, THREADED}, iterations=200, verbose=False, thread_count=1)
+_optional(
+    "xgboost",
+    "xgboost",
+    "xgboost",
+    "XGBClassifier",
+    "XGBoost gradient boosting.",
+    {SW, THREADED},
+    n_estimators=100,
+    verbosity=0,
+)
+_optional(
+    "catboost",
+    "catboost",
+    "catboost",
+    "CatBoostClassifier",
+    "CatBoost gradient boosting.",
+    {CW, SW, THREADED},
+    iterations=200,
+    verbose=False,
+    thread_count=1,
+)

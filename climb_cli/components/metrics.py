@@ -28,8 +28,9 @@ class Metric:
     needs: str
     fn: Callable[[np.ndarray, np.ndarray, np.ndarray, int], float]
 
-    def __call__(self, y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray,
-                 n_classes: int) -> float:
+    def __call__(
+        self, y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray, n_classes: int
+    ) -> float:
         """The metric on one test fold; NaN where it is undefined."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -180,8 +181,14 @@ def _log_loss(y, pred, scores, k):  # type: ignore[no-untyped-def]
     return log_loss(y, scores, labels=_labels(k))
 
 
-def _metric(name: str, fn: Callable[..., float], greater: bool, needs: str, description: str,
-            binary_only: bool = False) -> None:
+def _metric(
+    name: str,
+    fn: Callable[..., float],
+    greater: bool,
+    needs: str,
+    description: str,
+    binary_only: bool = False,
+) -> None:
     metric = Metric(name, greater, needs, fn)
 
     def build(params: dict[str, Any], **_: Any) -> Metric:
@@ -194,48 +201,128 @@ def _metric(name: str, fn: Callable[..., float], greater: bool, needs: str, desc
 
 
 _metric("accuracy", _accuracy, True, "labels", "Accuracy (sklearn accuracy_score).")
-_metric("balanced_accuracy", _balanced_accuracy, True, "labels",
-        "Mean per-class recall (sklearn balanced_accuracy_score).")
-_metric("precision", _prf("precision_score"), True, "labels",
-        "Precision of the positive class (sklearn precision_score; multiclass: macro).")
-_metric("recall", _prf("recall_score"), True, "labels",
-        "Recall (sensitivity) of the positive class (sklearn recall_score; multiclass: macro).")
-_metric("specificity", _specificity, True, "labels",
-        "Specificity, recall of the negative class (imblearn specificity_score; multiclass: macro).")
-_metric("f1", _prf("f1_score"), True, "labels",
-        "F1 of the positive class (sklearn f1_score; multiclass: macro).")
-_metric("f2", _prf("fbeta_score", beta=2.0), True, "labels",
-        "F2, recall-weighted F-beta of the positive class (sklearn fbeta_score; multiclass: macro).")
+_metric(
+    "balanced_accuracy",
+    _balanced_accuracy,
+    True,
+    "labels",
+    "Mean per-class recall (sklearn balanced_accuracy_score).",
+)
+_metric(
+    "precision",
+    _prf("precision_score"),
+    True,
+    "labels",
+    "Precision of the positive class (sklearn precision_score; multiclass: macro).",
+)
+_metric(
+    "recall",
+    _prf("recall_score"),
+    True,
+    "labels",
+    "Recall (sensitivity) of the positive class (sklearn recall_score; multiclass: macro).",
+)
+_metric(
+    "specificity",
+    _specificity,
+    True,
+    "labels",
+    "Specificity, recall of the negative class (imblearn specificity_score; multiclass: macro).",
+)
+_metric(
+    "f1",
+    _prf("f1_score"),
+    True,
+    "labels",
+    "F1 of the positive class (sklearn f1_score; multiclass: macro).",
+)
+_metric(
+    "f2",
+    _prf("fbeta_score", beta=2.0),
+    True,
+    "labels",
+    "F2, recall-weighted F-beta of the positive class (sklearn fbeta_score; multiclass: macro).",
+)
 _metric("f1_macro", _averaged_f1("macro"), True, "labels", "Macro-averaged F1 over all classes.")
-_metric("f1_weighted", _averaged_f1("weighted"), True, "labels",
-        "Support-weighted F1 over all classes.")
-_metric("gmean", _gmean, True, "labels",
-        "G-mean (imblearn geometric_mean_score): binary sqrt(sensitivity * specificity); "
-        "multiclass: geometric mean of the per-class recalls (average='multiclass').")
-_metric("gmean_macro", _gmean_macro, True, "labels",
-        "Unweighted mean over classes of the one-vs-rest G-mean sqrt(recall_k * specificity_k) "
-        "(mean of imblearn geometric_mean_score average=None); equals gmean on binary data.")
-_metric("iba", _iba, True, "labels",
-        "Index of balanced accuracy (imblearn make_index_balanced_accuracy, alpha=0.1, squared "
-        "gmean): (1 + 0.1 * (sensitivity - specificity)) * gmean^2; multiclass: gmean as above and "
-        "macro sensitivity - macro specificity (imblearn's average='multiclass').")
-_metric("iba_macro", _iba_macro, True, "labels",
-        "Unweighted mean over classes of the one-vs-rest IBA (imblearn make_index_balanced_accuracy "
-        "average=None, alpha=0.1, squared gmean); equals iba on binary data.")
-_metric("mcc", _mcc, True, "labels", "Matthews correlation coefficient (sklearn matthews_corrcoef).")
-_metric("roc_auc", _roc_auc, True, "scores",
-        "Area under the ROC curve (sklearn roc_auc_score; multiclass: one-vs-rest macro).")
-_metric("roc_auc_ovr", _roc_auc, True, "scores",
-        "One-vs-rest macro ROC AUC (equals roc_auc on binary data).")
-_metric("pr_auc", _pr_auc, True, "scores",
-        "Average precision (sklearn average_precision_score; multiclass: macro over classes).")
-_metric("pr_auc_trapz", _pr_auc_trapz, True, "scores",
-        "Area under the precision-recall curve by trapezoids (sklearn auc of "
-        "precision_recall_curve), as Balancing the Scales computed it; binary only.",
-        binary_only=True)
-_metric("brier", _brier, False, "scores",
-        "Brier score of the probabilities (sklearn brier_score_loss; lower is better).")
-_metric("log_loss", _log_loss, False, "scores", "Cross-entropy (sklearn log_loss; lower is better).")
+_metric(
+    "f1_weighted", _averaged_f1("weighted"), True, "labels", "Support-weighted F1 over all classes."
+)
+_metric(
+    "gmean",
+    _gmean,
+    True,
+    "labels",
+    "G-mean (imblearn geometric_mean_score): binary sqrt(sensitivity * specificity); "
+    "multiclass: geometric mean of the per-class recalls (average='multiclass').",
+)
+_metric(
+    "gmean_macro",
+    _gmean_macro,
+    True,
+    "labels",
+    "Unweighted mean over classes of the one-vs-rest G-mean sqrt(recall_k * specificity_k) "
+    "(mean of imblearn geometric_mean_score average=None); equals gmean on binary data.",
+)
+_metric(
+    "iba",
+    _iba,
+    True,
+    "labels",
+    "Index of balanced accuracy (imblearn make_index_balanced_accuracy, alpha=0.1, squared "
+    "gmean): (1 + 0.1 * (sensitivity - specificity)) * gmean^2; multiclass: gmean as above and "
+    "macro sensitivity - macro specificity (imblearn's average='multiclass').",
+)
+_metric(
+    "iba_macro",
+    _iba_macro,
+    True,
+    "labels",
+    "Unweighted mean over classes of the one-vs-rest IBA (imblearn make_index_balanced_accuracy "
+    "average=None, alpha=0.1, squared gmean); equals iba on binary data.",
+)
+_metric(
+    "mcc", _mcc, True, "labels", "Matthews correlation coefficient (sklearn matthews_corrcoef)."
+)
+_metric(
+    "roc_auc",
+    _roc_auc,
+    True,
+    "scores",
+    "Area under the ROC curve (sklearn roc_auc_score; multiclass: one-vs-rest macro).",
+)
+_metric(
+    "roc_auc_ovr",
+    _roc_auc,
+    True,
+    "scores",
+    "One-vs-rest macro ROC AUC (equals roc_auc on binary data).",
+)
+_metric(
+    "pr_auc",
+    _pr_auc,
+    True,
+    "scores",
+    "Average precision (sklearn average_precision_score; multiclass: macro over classes).",
+)
+_metric(
+    "pr_auc_trapz",
+    _pr_auc_trapz,
+    True,
+    "scores",
+    "Area under the precision-recall curve by trapezoids (sklearn auc of "
+    "precision_recall_curve), as Balancing the Scales computed it; binary only.",
+    binary_only=True,
+)
+_metric(
+    "brier",
+    _brier,
+    False,
+    "scores",
+    "Brier score of the probabilities (sklearn brier_score_loss; lower is better).",
+)
+_metric(
+    "log_loss", _log_loss, False, "scores", "Cross-entropy (sklearn log_loss; lower is better)."
+)
 
 
 def get_metric(name: str) -> Metric:

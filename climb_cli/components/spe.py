@@ -14,11 +14,14 @@ same way.
 from __future__ import annotations
 
 from numbers import Integral
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.tree import DecisionTreeClassifier
+
+# private module, but no public route exists to declare parameter constraints that
+# clone/set_params/_validate_params honour (scikit-learn's and imbalanced-learn's estimators use it)
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
@@ -53,22 +56,33 @@ def _quotas(weights: np.ndarray, sizes: np.ndarray, n_target: int) -> np.ndarray
 class SelfPacedEnsembleClassifier(ClassifierMixin, BaseEstimator):
     """Self-paced Ensemble: hardness-harmonised under-sampling with a self-paced factor."""
 
-    _parameter_constraints: dict[str, list[Any]] = {
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "estimator": [HasMethods(["fit", "predict_proba"]), None],
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "k_bins": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, estimator: Any = None, n_estimators: int = 50, k_bins: int = 5,
-                 random_state: Any = None) -> None:
+    def __init__(
+        self,
+        estimator: Any = None,
+        n_estimators: int = 50,
+        k_bins: int = 5,
+        random_state: Any = None,
+    ) -> None:
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.k_bins = k_bins
         self.random_state = random_state
 
-    def _hardness_sample(self, idx: np.ndarray, hardness: np.ndarray, n_target: int, alpha: float,
-                         rng: np.random.RandomState) -> np.ndarray:
+    def _hardness_sample(
+        self,
+        idx: np.ndarray,
+        hardness: np.ndarray,
+        n_target: int,
+        alpha: float,
+        rng: np.random.RandomState,
+    ) -> np.ndarray:
         """Indices (from ``idx``) drawn by hardness bins with the self-paced factor ``alpha``."""
         if len(idx) <= n_target:
             return idx
@@ -80,8 +94,9 @@ class SelfPacedEnsembleClassifier(ClassifierMixin, BaseEstimator):
         bins = np.clip(np.searchsorted(edges, h, side="right") - 1, 0, self.k_bins - 1)
         members = [idx[bins == b] for b in range(self.k_bins)]
         avg = np.array([hardness[m].mean() if len(m) else 0.0 for m in members])
-        weights = np.where([len(m) > 0 for m in members],
-                           0.0 if np.isinf(alpha) else 1.0 / (avg + alpha), 0.0)
+        weights = np.where(
+            [len(m) > 0 for m in members], 0.0 if np.isinf(alpha) else 1.0 / (avg + alpha), 0.0
+        )
         if np.isinf(alpha) or not np.isfinite(weights).all() or weights.sum() == 0:
             weights = np.array([1.0 if len(m) else 0.0 for m in members])
         take = _quotas(weights, np.array([len(m) for m in members]), n_target)
@@ -111,8 +126,9 @@ class SelfPacedEnsembleClassifier(ClassifierMixin, BaseEstimator):
                 hardness = np.abs(1.0 - current[np.arange(len(y_enc)), y_enc])
                 denom = max(self.n_estimators - 1, 1)
                 alpha = np.tan(np.pi * 0.5 * i / denom) if i < denom else np.inf
-            picked = np.concatenate([self._hardness_sample(idx, hardness, n_min, alpha, rng)
-                                     for idx in by_class])
+            picked = np.concatenate(
+                [self._hardness_sample(idx, hardness, n_min, alpha, rng) for idx in by_class]
+            )
             est = clone(base)
             if "random_state" in est.get_params():
                 est.set_params(random_state=rng.randint(np.iinfo(np.int32).max))

@@ -73,18 +73,21 @@ class _Constrained:
     def __init__(self, maximise: str, floor: float) -> None:
         self.maximise, self.floor = maximise, floor
 
-    def _goal_constraint(self, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray,
-                         tn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _goal_constraint(
+        self, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, tn: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         precision, recall = _div(tp, tp + fp), _div(tp, tp + fn)
         return (recall, precision) if self.maximise == "recall" else (precision, recall)
 
-    def feasible(self, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray,
-                 tn: np.ndarray) -> np.ndarray:
+    def feasible(
+        self, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, tn: np.ndarray
+    ) -> np.ndarray:
         """Whether each threshold meets the constraint."""
         return np.asarray(self._goal_constraint(tp, fp, fn, tn)[1] >= self.floor)
 
-    def __call__(self, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray,
-                 tn: np.ndarray) -> np.ndarray:
+    def __call__(
+        self, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, tn: np.ndarray
+    ) -> np.ndarray:
         goal, constraint = self._goal_constraint(tp, fp, fn, tn)
         return np.where(constraint >= self.floor, goal, constraint - 1.0)
 
@@ -93,14 +96,24 @@ def _constrained(maximise: str, floor: float) -> Objective:
     return _Constrained(maximise, floor)
 
 
-OBJECTIVE_NAMES = ("f1", "f2", "fbeta", "balanced_accuracy", "mcc", "gmean", "cost",
-                   "recall_at_precision", "precision_at_recall")
+OBJECTIVE_NAMES = (
+    "f1",
+    "f2",
+    "fbeta",
+    "balanced_accuracy",
+    "mcc",
+    "gmean",
+    "cost",
+    "recall_at_precision",
+    "precision_at_recall",
+)
 
 
 def objective(name: str, params: dict[str, Any] | None = None) -> Objective:
     """The vectorised objective ``name`` with its parameters (beta, fp_cost, min_precision...)."""
     p = {**TUNED_DEFAULTS, **(params or {})}
-    return {
+    # factories, so only the chosen objective reads its parameters
+    factories: dict[str, Callable[[], Objective]] = {
         "f1": lambda: _fbeta(1.0),
         "f2": lambda: _fbeta(2.0),
         "fbeta": lambda: _fbeta(float(p["beta"])),
@@ -110,7 +123,8 @@ def objective(name: str, params: dict[str, Any] | None = None) -> Objective:
         "cost": lambda: _cost(float(p["fp_cost"]), float(p["fn_cost"])),
         "recall_at_precision": lambda: _constrained("recall", float(p["min_precision"])),
         "precision_at_recall": lambda: _constrained("precision", float(p["min_recall"])),
-    }[name]()
+    }
+    return factories[name]()
 
 
 def confusion_at(y_true: np.ndarray, scores: np.ndarray, thresholds: np.ndarray) -> Counts:
@@ -134,8 +148,9 @@ def _combine(per_fold: list[np.ndarray], feasible: list[np.ndarray] | None) -> n
     return np.where(everywhere, mean, mean - 3.0) if everywhere.any() else mean
 
 
-def tune_threshold(inner: InnerScores, metric: Objective | str,
-                   thresholds: int | Sequence[float] = 100) -> tuple[float, float]:
+def tune_threshold(
+    inner: InnerScores, metric: Objective | str, thresholds: int | Sequence[float] = 100
+) -> tuple[float, float]:
     """Best threshold and its mean objective over inner folds ``[(y_val, score_val), ...]``."""
     fn = objective(metric) if isinstance(metric, str) else metric
     constrained = fn if isinstance(fn, _Constrained) else None
@@ -149,16 +164,22 @@ def tune_threshold(inner: InnerScores, metric: Objective | str,
         for y_val, s_val in inner:
             fold_grid = np.linspace(np.min(s_val), np.max(s_val), thresholds)
             if np.isclose(fold_grid[0], fold_grid[-1]):
-                raise ValueError("the classifier makes constant predictions on an inner fold; "
-                                 "the decision threshold cannot be tuned")
+                raise ValueError(
+                    "the classifier makes constant predictions on an inner fold; "
+                    "the decision threshold cannot be tuned"
+                )
             fold_grids.append(fold_grid)
             fold_scores.append(fn(*confusion_at(y_val, s_val, fold_grid)))
-        grid = np.linspace(min(g.min() for g in fold_grids), max(g.max() for g in fold_grids),
-                           thresholds)
+        grid = np.linspace(
+            min(g.min() for g in fold_grids), max(g.max() for g in fold_grids), thresholds
+        )
         per_fold = [np.interp(grid, g, s) for g, s in zip(fold_grids, fold_scores)]
         # feasibility is checked exactly at the common candidates, not interpolated
-        feasible = ([constrained.feasible(*confusion_at(y, s, grid)) for y, s in inner]
-                    if constrained is not None else None)
+        feasible = (
+            [constrained.feasible(*confusion_at(y, s, grid)) for y, s in inner]
+            if constrained is not None
+            else None
+        )
     combined = _combine(per_fold, feasible)
     best = int(np.argmax(combined))
     return float(grid[best]), float(np.mean(per_fold, axis=0)[best])
@@ -214,21 +235,36 @@ def _prior(params: dict[str, Any], **_: Any) -> ThresholdStrategy:
     return ThresholdStrategy(False, None, decide)
 
 
-TUNED_DEFAULTS: dict[str, Any] = {"objective": "f1", "cv": 5, "thresholds": 100, "beta": 1.0,
-                                  "fp_cost": 1.0, "fn_cost": 1.0, "min_precision": 0.5,
-                                  "min_recall": 0.5}
-HOLDOUT_DEFAULTS: dict[str, Any] = {**{k: v for k, v in TUNED_DEFAULTS.items()
-                                       if k not in ("cv", "thresholds")},
-                                    "test_size": 0.1,
-                                    "thresholds": [round(0.05 * i, 2) for i in range(1, 11)]}
+TUNED_DEFAULTS: dict[str, Any] = {
+    "objective": "f1",
+    "cv": 5,
+    "thresholds": 100,
+    "beta": 1.0,
+    "fp_cost": 1.0,
+    "fn_cost": 1.0,
+    "min_precision": 0.5,
+    "min_recall": 0.5,
+}
+HOLDOUT_DEFAULTS: dict[str, Any] = {
+    **{k: v for k, v in TUNED_DEFAULTS.items() if k not in ("cv", "thresholds")},
+    "test_size": 0.1,
+    "thresholds": [round(0.05 * i, 2) for i in range(1, 11)],
+}
 
 
-_OBJECTIVE_PARAMS = {"fbeta": ("beta",), "cost": ("fp_cost", "fn_cost"),
-                     "recall_at_precision": ("min_precision",),
-                     "precision_at_recall": ("min_recall",)}
-_ALWAYS = {"default": (), "prior": (), "fixed": ("threshold",),
-           "tuned": ("objective", "cv", "thresholds"),
-           "holdout": ("objective", "test_size", "thresholds")}
+_OBJECTIVE_PARAMS = {
+    "fbeta": ("beta",),
+    "cost": ("fp_cost", "fn_cost"),
+    "recall_at_precision": ("min_precision",),
+    "precision_at_recall": ("min_recall",),
+}
+_ALWAYS = {
+    "default": (),
+    "prior": (),
+    "fixed": ("threshold",),
+    "tuned": ("objective", "cv", "thresholds"),
+    "holdout": ("objective", "test_size", "thresholds"),
+}
 
 
 def applicable_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -244,9 +280,11 @@ def applicable_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
 def _searched(p: dict[str, Any], inner_key: tuple[str, Any]) -> ThresholdStrategy:
     """A binary strategy choosing the threshold by ``tune_threshold`` on the inner split."""
     fn = objective(p["objective"], p)
-    return ThresholdStrategy(True, inner_key,
-                             lambda inner, prior, k: Decision(tune_threshold(inner or [], fn,
-                                                                         p["thresholds"])[0]))
+    return ThresholdStrategy(
+        True,
+        inner_key,
+        lambda inner, prior, k: Decision(tune_threshold(inner or [], fn, p["thresholds"])[0]),
+    )
 
 
 def _tuned(params: dict[str, Any], **_: Any) -> ThresholdStrategy:
@@ -259,21 +297,27 @@ def _holdout(params: dict[str, Any], **_: Any) -> ThresholdStrategy:
     return _searched(p, ("holdout", float(p["test_size"])))
 
 
-def _number(p: dict[str, Any], key: str, low: float, high: float | None = None,
-            integer: bool = False) -> None:
+def _number(
+    p: dict[str, Any], key: str, low: float, high: float | None = None, integer: bool = False
+) -> None:
     v = p[key]
     kind = int if integer else (int, float)
-    ok = not isinstance(v, bool) and isinstance(v, kind) and v >= low and (high is None or v <= high)
+    ok = (
+        not isinstance(v, bool) and isinstance(v, kind) and v >= low and (high is None or v <= high)
+    )
     if not ok:
         rng = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise ValueError(f"{key} must be {'an integer' if integer else 'a number'} {rng}. "
-                         f"Got {v!r} instead.")
+        raise ValueError(
+            f"{key} must be {'an integer' if integer else 'a number'} {rng}. Got {v!r} instead."
+        )
 
 
 def _check_objective(p: dict[str, Any]) -> None:
     if p["objective"] not in OBJECTIVE_NAMES:
-        raise ValueError(f"objective must be one of {', '.join(OBJECTIVE_NAMES)}. "
-                         f"Got {p['objective']!r} instead.")
+        raise ValueError(
+            f"objective must be one of {', '.join(OBJECTIVE_NAMES)}. "
+            f"Got {p['objective']!r} instead."
+        )
     _number(p, "beta", 0)
     _number(p, "fp_cost", 0)
     _number(p, "fn_cost", 0)
@@ -285,8 +329,9 @@ def _check_grid(p: dict[str, Any]) -> None:
     t = p["thresholds"]
     if isinstance(t, list | tuple):
         if not t or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in t):
-            raise ValueError(f"thresholds must be an integer >= 2 or a list of numbers. "
-                             f"Got {t!r} instead.")
+            raise ValueError(
+                f"thresholds must be an integer >= 2 or a list of numbers. Got {t!r} instead."
+            )
     else:
         _number(p, "thresholds", 2, integer=True)
 
@@ -309,29 +354,58 @@ def _check_fixed(params: dict[str, Any]) -> None:
     _number({"threshold": 0.5, **params}, "threshold", 0, 1)
 
 
-register(Component(
-    "threshold", "default",
-    "Positive when P(positive) >= 0.5 (FixedThresholdClassifier's rule); multiclass: argmax.",
-    _default))
-register(Component("threshold", "fixed", "Positive when the score >= `threshold`.", _fixed,
-                   defaults={"threshold": 0.5}, tags=frozenset({"binary_only"}),
-                   check_fn=_check_fixed))
-register(Component(
-    "threshold", "prior",
-    "Threshold at the positive share of the data the model was fitted on (class counts after "
-    "resampling times class weights); multiclass: argmax of p_k / prior_k.",
-    _prior))
-register(Component(
-    "threshold", "tuned",
-    "Threshold maximising `objective` over inner stratified `cv` folds of the training fold "
-    "(TunedThresholdClassifierCV's search, vectorised). Objectives: " + ", ".join(OBJECTIVE_NAMES)
-    + " (fbeta uses beta; cost uses fp_cost, fn_cost; recall_at_precision uses min_precision; "
-    "precision_at_recall uses min_recall).",
-    _tuned, defaults=TUNED_DEFAULTS, tags=frozenset({"binary_only", "inner_cv"}),
-    check_fn=_check_tuned))
-register(Component(
-    "threshold", "holdout",
-    "Balancing the Scales' tuning: one stratified split (test_size 0.1 of the training fold), "
-    "thresholds 0.05..0.50; same objectives as tuned.",
-    _holdout, defaults=HOLDOUT_DEFAULTS, tags=frozenset({"binary_only", "inner_cv"}),
-    check_fn=_check_holdout))
+register(
+    Component(
+        "threshold",
+        "default",
+        "Positive when P(positive) >= 0.5 (FixedThresholdClassifier's rule); multiclass: argmax.",
+        _default,
+    )
+)
+register(
+    Component(
+        "threshold",
+        "fixed",
+        "Positive when the score >= `threshold`.",
+        _fixed,
+        defaults={"threshold": 0.5},
+        tags=frozenset({"binary_only"}),
+        check_fn=_check_fixed,
+    )
+)
+register(
+    Component(
+        "threshold",
+        "prior",
+        "Threshold at the positive share of the data the model was fitted on (class counts after "
+        "resampling times class weights); multiclass: argmax of p_k / prior_k.",
+        _prior,
+    )
+)
+register(
+    Component(
+        "threshold",
+        "tuned",
+        "Threshold maximising `objective` over inner stratified `cv` folds of the training fold "
+        "(TunedThresholdClassifierCV's search, vectorised). Objectives: "
+        + ", ".join(OBJECTIVE_NAMES)
+        + " (fbeta uses beta; cost uses fp_cost, fn_cost; recall_at_precision uses min_precision; "
+        "precision_at_recall uses min_recall).",
+        _tuned,
+        defaults=TUNED_DEFAULTS,
+        tags=frozenset({"binary_only", "inner_cv"}),
+        check_fn=_check_tuned,
+    )
+)
+register(
+    Component(
+        "threshold",
+        "holdout",
+        "Balancing the Scales' tuning: one stratified split (test_size 0.1 of the training fold), "
+        "thresholds 0.05..0.50; same objectives as tuned.",
+        _holdout,
+        defaults=HOLDOUT_DEFAULTS,
+        tags=frozenset({"binary_only", "inner_cv"}),
+        check_fn=_check_holdout,
+    )
+)

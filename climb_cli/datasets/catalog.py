@@ -12,8 +12,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from climb_cli.errors import DatasetError, did_you_mean, format_validation_error
 
-__all__ = ["SOURCES", "DatasetSpec", "check_name", "default_catalog_path", "load_catalog",
-           "parse_entry", "resolve"]
+__all__ = [
+    "SOURCES",
+    "DatasetSpec",
+    "check_name",
+    "default_catalog_path",
+    "load_catalog",
+    "parse_entry",
+    "resolve",
+]
 
 SOURCES = ("keel", "sklearn", "synthetic", "file", "openml")
 
@@ -24,14 +31,22 @@ def check_name(name: Any) -> str:
         raise DatasetError(f"dataset name {name!r}: a name must be a non-empty string.")
     bad = next((c for c in name if not c.isprintable()), None)
     if bad is not None:
-        raise DatasetError(f"dataset name {name!r}: contains the control character {bad!r}; "
-                           "use printable characters only.")
+        raise DatasetError(
+            f"dataset name {name!r}: contains the control character {bad!r}; "
+            "use printable characters only."
+        )
     parts = name.replace("\\", "/").split("/")
-    if name != name.strip() or len(name) > 200 or name.startswith(("/", "\\")) or \
-            any(p in ("", ".", "..") for p in parts):
-        raise DatasetError(f"dataset name {name!r}: use at most 200 characters without leading or "
-                           "trailing spaces, and '/' only between non-empty parts other than "
-                           "'.' and '..' (e.g. 'mine/credit').")
+    if (
+        name != name.strip()
+        or len(name) > 200
+        or name.startswith(("/", "\\"))
+        or any(p in ("", ".", "..") for p in parts)
+    ):
+        raise DatasetError(
+            f"dataset name {name!r}: use at most 200 characters without leading or "
+            "trailing spaces, and '/' only between non-empty parts other than "
+            "'.' and '..' (e.g. 'mine/credit')."
+        )
     return name
 
 
@@ -71,8 +86,9 @@ class DatasetSpec(BaseModel):
             try:
                 codecs.lookup(value)
             except LookupError:
-                raise ValueError(f"unknown text encoding {value!r}; e.g. utf-8, latin-1, "
-                                 "cp1252, utf-16") from None
+                raise ValueError(
+                    f"unknown text encoding {value!r}; e.g. utf-8, latin-1, cp1252, utf-16"
+                ) from None
         return value
 
     @model_validator(mode="after")
@@ -110,8 +126,10 @@ def parse_entry(name: str, raw: Any, base_dir: Path) -> DatasetSpec:
     """Validate one raw entry; relative file paths are resolved against ``base_dir``."""
     check_name(name)
     if not isinstance(raw, dict):
-        raise DatasetError(f"dataset '{name}': an entry must be a mapping with a source key "
-                           f"({', '.join(SOURCES)}); got {raw!r}")
+        raise DatasetError(
+            f"dataset '{name}': an entry must be a mapping with a source key "
+            f"({', '.join(SOURCES)}); got {raw!r}"
+        )
     data = dict(raw)
     data["name"] = name
     if isinstance(data.get("file"), str):
@@ -120,7 +138,9 @@ def parse_entry(name: str, raw: Any, base_dir: Path) -> DatasetSpec:
     try:
         return DatasetSpec.model_validate(data)
     except ValidationError as exc:
-        raise DatasetError(f"dataset '{name}': {format_validation_error(exc, DatasetSpec)}") from None
+        raise DatasetError(
+            f"dataset '{name}': {format_validation_error(exc, DatasetSpec)}"
+        ) from None
 
 
 @lru_cache(maxsize=8)
@@ -131,8 +151,9 @@ def _load_catalog(path_str: str) -> dict[str, DatasetSpec]:
     doc = load_yaml(path, DatasetError, "dataset catalog")
     entries = doc.get("datasets") if isinstance(doc, dict) else None
     if not isinstance(entries, dict) or set(doc) != {"datasets"}:
-        raise DatasetError(f"dataset catalog {path}: expected one top-level 'datasets:' mapping "
-                           "of name -> entry")
+        raise DatasetError(
+            f"dataset catalog {path}: expected one top-level 'datasets:' mapping of name -> entry"
+        )
     out = {}
     for name, raw in entries.items():
         try:

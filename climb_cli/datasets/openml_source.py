@@ -12,15 +12,25 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from climb_cli.errors import DatasetError
 
-__all__ = ["DEFAULT_SERVER", "OpenMLOptions", "cached_files", "configure", "dataset_dir",
-           "download", "import_cache", "is_cached", "load"]
+__all__ = [
+    "DEFAULT_SERVER",
+    "OpenMLOptions",
+    "cached_files",
+    "configure",
+    "dataset_dir",
+    "download",
+    "import_cache",
+    "is_cached",
+    "load",
+]
 
 DEFAULT_SERVER = "https://www.openml.org/api/v1/xml"
 NETWORK_TIMEOUT_S = 30.0
@@ -36,8 +46,12 @@ class OpenMLOptions:
     server: str | None = None
 
     @classmethod
-    def from_env(cls, cache_dir: str | Path | None = None, offline: bool | None = None,
-                 server: str | None = None) -> OpenMLOptions:
+    def from_env(
+        cls,
+        cache_dir: str | Path | None = None,
+        offline: bool | None = None,
+        server: str | None = None,
+    ) -> OpenMLOptions:
         """Explicit values win over $BENCH_CACHE_DIR, $BENCH_OFFLINE and $BENCH_OPENML_SERVER."""
         env_offline = os.environ.get("BENCH_OFFLINE", "").strip().lower() in ("1", "true", "yes")
         return cls(
@@ -61,8 +75,10 @@ def configure(options: OpenMLOptions) -> Any:
 
     root = options.root
     if root.exists() and not root.is_dir():
-        raise DatasetError(f"bench's cache folder {root} is a file, not a folder; point "
-                           "--cache-dir or BENCH_CACHE_DIR at a folder")
+        raise DatasetError(
+            f"bench's cache folder {root} is a file, not a folder; point "
+            "--cache-dir or BENCH_CACHE_DIR at a folder"
+        )
     # a mirror only when asked for; otherwise the public server (whose cache layout is org/openml/www)
     openml.config.server = options.server or DEFAULT_SERVER
     openml.config.set_root_cache_directory(str(options.root / "openml"))
@@ -80,8 +96,14 @@ def cached_files(options: OpenMLOptions, dataset_id: int) -> dict[str, Path | No
     """The description and data file of a cached dataset (None where missing)."""
     d = dataset_dir(options, dataset_id)
     desc = d / "description.xml"
-    data = next((p for p in (d / f"dataset_{dataset_id}.pq", d / "dataset.pq", d / "dataset.arff")
-                 if p.is_file()), None)
+    data = next(
+        (
+            p
+            for p in (d / f"dataset_{dataset_id}.pq", d / "dataset.pq", d / "dataset.arff")
+            if p.is_file()
+        ),
+        None,
+    )
     return {"description": desc if desc.is_file() else None, "data": data}
 
 
@@ -92,9 +114,11 @@ def is_cached(options: OpenMLOptions, dataset_id: int) -> bool:
 
 
 def _fill_hint(dataset_id: int) -> str:
-    return (f"fill it with `bench datasets fetch openml:{dataset_id}` on a machine that reaches "
-            "OpenML (and copy the cache), or `bench datasets import-cache PATH` from an openml "
-            "cache tree")
+    return (
+        f"fill it with `bench datasets fetch openml:{dataset_id}` on a machine that reaches "
+        "OpenML (and copy the cache), or `bench datasets import-cache PATH` from an openml "
+        "cache tree"
+    )
 
 
 @contextmanager
@@ -116,7 +140,9 @@ def _network_guard(options: OpenMLOptions, dataset_id: int) -> Iterator[None]:
             os.environ["OPENML_SKIP_PARQUET"] = old_skip
 
 
-def _explain(exc: BaseException, name: str, dataset_id: int, options: OpenMLOptions) -> DatasetError:
+def _explain(
+    exc: BaseException, name: str, dataset_id: int, options: OpenMLOptions
+) -> DatasetError:
     from openml.exceptions import OpenMLHashException, OpenMLServerException
 
     openml = configure(options)
@@ -130,12 +156,17 @@ def _explain(exc: BaseException, name: str, dataset_id: int, options: OpenMLOpti
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     import requests
 
-    if isinstance(exc, requests.exceptions.RequestException | OSError | ConnectionError) and \
-            not isinstance(exc, FileNotFoundError):
-        return DatasetError(f"{where} cannot be downloaded: {openml.config.server} is unreachable "
-                            f"({type(exc).__name__}); {_fill_hint(dataset_id)}")
-    return DatasetError(f"{where}: the cached files in {dataset_dir(options, dataset_id)} cannot be "
-                        f"read ({type(exc).__name__}: {text}); delete that folder and fetch again")
+    if isinstance(
+        exc, requests.exceptions.RequestException | OSError | ConnectionError
+    ) and not isinstance(exc, FileNotFoundError):
+        return DatasetError(
+            f"{where} cannot be downloaded: {openml.config.server} is unreachable "
+            f"({type(exc).__name__}); {_fill_hint(dataset_id)}"
+        )
+    return DatasetError(
+        f"{where}: the cached files in {dataset_dir(options, dataset_id)} cannot be "
+        f"read ({type(exc).__name__}: {text}); delete that folder and fetch again"
+    )
 
 
 def download(name: str, dataset_id: int, options: OpenMLOptions) -> Any:
@@ -144,36 +175,47 @@ def download(name: str, dataset_id: int, options: OpenMLOptions) -> Any:
         raise DatasetError(
             f"dataset '{name}': OpenML dataset {dataset_id} is not in the cache "
             f"({dataset_dir(options, dataset_id)}) and offline mode forbids downloading; "
-            f"{_fill_hint(dataset_id)}")
+            f"{_fill_hint(dataset_id)}"
+        )
     openml = configure(options)
     try:
         with _network_guard(options, dataset_id):
-            return openml.datasets.get_dataset(dataset_id, download_data=True,
-                                               download_qualities=False,
-                                               download_features_meta_data=False)
+            return openml.datasets.get_dataset(
+                dataset_id,
+                download_data=True,
+                download_qualities=False,
+                download_features_meta_data=False,
+            )
     except Exception as exc:  # noqa: BLE001 - each cause gets its own explanation
         raise _explain(exc, name, dataset_id, options) from None
 
 
-def load(name: str, dataset_id: int, target: str | None, version: int | None,
-         options: OpenMLOptions) -> tuple[Any, Any]:
+def load(
+    name: str, dataset_id: int, target: str | None, version: int | None, options: OpenMLOptions
+) -> tuple[Any, Any]:
     """Features and target of an OpenML dataset (row-id and ignored attributes excluded)."""
     ds = download(name, dataset_id, options)
     if version is not None and ds.version != version:
-        raise DatasetError(f"dataset '{name}': OpenML dataset {dataset_id} is version {ds.version}, "
-                           f"not version {version}")
+        raise DatasetError(
+            f"dataset '{name}': OpenML dataset {dataset_id} is version {ds.version}, "
+            f"not version {version}"
+        )
     target = target or ds.default_target_attribute
     if not target:
-        raise DatasetError(f"dataset '{name}': OpenML dataset {dataset_id} has no default target; "
-                           "set 'target' in its catalog entry")
+        raise DatasetError(
+            f"dataset '{name}': OpenML dataset {dataset_id} has no default target; "
+            "set 'target' in its catalog entry"
+        )
     try:
         with _network_guard(options, dataset_id):
-            X, y, _, _ = ds.get_data(target=target, include_row_id=False,
-                                     include_ignore_attribute=False)
+            X, y, _, _ = ds.get_data(
+                target=target, include_row_id=False, include_ignore_attribute=False
+            )
     except Exception as exc:  # noqa: BLE001
         if "target" in str(exc).lower() or isinstance(exc, KeyError):
-            raise DatasetError(f"dataset '{name}': OpenML dataset {dataset_id} has no column "
-                               f"{target!r}") from None
+            raise DatasetError(
+                f"dataset '{name}': OpenML dataset {dataset_id} has no column {target!r}"
+            ) from None
         raise _explain(exc, name, dataset_id, options) from None
     return X, y
 
@@ -187,8 +229,11 @@ def import_cache(source: Path, options: OpenMLOptions) -> list[int]:
     source = source.expanduser()
     if not source.is_dir():
         raise DatasetError(f"import-cache: {source} is not a folder")
-    candidates = [source] if (source / "description.xml").is_file() else \
-        sorted({p.parent for p in source.rglob("description.xml")})
+    candidates = (
+        [source]
+        if (source / "description.xml").is_file()
+        else sorted({p.parent for p in source.rglob("description.xml")})
+    )
     imported = []
     for folder in candidates:
         if not folder.name.isdigit():
@@ -201,10 +246,12 @@ def import_cache(source: Path, options: OpenMLOptions) -> list[int]:
                 if f.is_file() and not f.name.endswith((".pkl.py3", ".pkl")):
                     shutil.copyfile(f, target / f.name)
         except OSError as exc:
-            raise DatasetError(f"import-cache: cannot copy {folder} into {target}: "
-                               f"{exc.strerror or exc}") from None
+            raise DatasetError(
+                f"import-cache: cannot copy {folder} into {target}: {exc.strerror or exc}"
+            ) from None
         imported.append(dataset_id)
     if not imported:
-        raise DatasetError(f"import-cache: no OpenML dataset folders (<id>/description.xml) "
-                           f"found under {source}")
+        raise DatasetError(
+            f"import-cache: no OpenML dataset folders (<id>/description.xml) found under {source}"
+        )
     return sorted(imported)

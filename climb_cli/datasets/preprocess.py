@@ -13,8 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["build_preprocessor", "categorical_columns", "categorical_output_columns",
-           "fit_transform", "transform"]
+__all__ = [
+    "build_preprocessor",
+    "categorical_columns",
+    "categorical_output_columns",
+    "fit_transform",
+    "transform",
+]
 
 
 def categorical_columns(X: pd.DataFrame) -> list[str]:
@@ -22,8 +27,9 @@ def categorical_columns(X: pd.DataFrame) -> list[str]:
     return list(X.select_dtypes(include=["object", "string", "category"]).columns)
 
 
-def build_preprocessor(X: pd.DataFrame, *, impute: bool = True, scale: bool = True,
-                       max_onehot_categories: int = 20) -> Any:
+def build_preprocessor(
+    X: pd.DataFrame, *, impute: bool = True, scale: bool = True, max_onehot_categories: int = 20
+) -> Any:
     """An unfitted scikit-learn transformer for ``X``'s columns (fit it on the training fold)."""
     from sklearn.compose import ColumnTransformer
     from sklearn.feature_selection import VarianceThreshold
@@ -59,11 +65,13 @@ def build_preprocessor(X: pd.DataFrame, *, impute: bool = True, scale: bool = Tr
         transformers.append(("cat", Pipeline(cat_steps), cat))
     if high:
         transformers.append(("ord", Pipeline(ord_steps), high))
-    return Pipeline([
-        ("columns", ColumnTransformer(transformers, sparse_threshold=0.0)),
-        # constant columns (on the training fold) carry no information and break some samplers
-        ("drop_constant", VarianceThreshold(0.0)),
-    ])
+    return Pipeline(
+        [
+            ("columns", ColumnTransformer(transformers, sparse_threshold=0.0)),
+            # constant columns (on the training fold) carry no information and break some samplers
+            ("drop_constant", VarianceThreshold(0.0)),
+        ]
+    )
 
 
 def categorical_output_columns(pre: Any) -> list[int]:

@@ -33,7 +33,8 @@ class InnerScores:
     n_classes: int
     resampler: Choice | None = None  # the inner parts' resampler (default: the group's)
     _cache: dict[InnerKey, tuple[list[tuple[np.ndarray, np.ndarray]], float, bool]] = field(
-        default_factory=dict)
+        default_factory=dict
+    )
 
     def get(self, key: InnerKey) -> tuple[list[tuple[np.ndarray, np.ndarray]], float, bool]:
         """[(y_val, positive scores), ...] for the inner split ``key``, the seconds it took, and
@@ -48,17 +49,23 @@ class InnerScores:
             self._cache[key] = (out, time.perf_counter() - start, raw)
         return self._cache[key]
 
-
-    def prefill(self, key: InnerKey, scores: list[tuple[np.ndarray, np.ndarray]], raw: bool
-                ) -> None:
+    def prefill(
+        self, key: InnerKey, scores: list[tuple[np.ndarray, np.ndarray]], raw: bool
+    ) -> None:
         """Scores already computed for ``key`` (a search's chosen candidate on the same inner
         splits, data and seeds: exactly what ``get`` would compute)."""
         self._cache[key] = (scores, 0.0, raw)
 
 
-def decide_labels(threshold: Choice, proba: np.ndarray, fit_prior: np.ndarray, n_classes: int,
-                  dataset: str, inner: InnerScores, raw_test: np.ndarray | None = None
-                  ) -> tuple[np.ndarray, float | None, float]:
+def decide_labels(
+    threshold: Choice,
+    proba: np.ndarray,
+    fit_prior: np.ndarray,
+    n_classes: int,
+    dataset: str,
+    inner: InnerScores,
+    raw_test: np.ndarray | None = None,
+) -> tuple[np.ndarray, float | None, float]:
     """Labels for the test fold, the threshold applied (None on multiclass) and the seconds the
     model's inner fits took (0 when the strategy needs none).
 
@@ -69,8 +76,10 @@ def decide_labels(threshold: Choice, proba: np.ndarray, fit_prior: np.ndarray, n
 
     strategy = get("threshold", threshold.name).build(threshold.params_dict)
     if strategy.binary_only and n_classes != 2:
-        raise SkipJob(f"threshold '{threshold.name}' is binary-only; dataset '{dataset}' has "
-                      f"{n_classes} classes")
+        raise SkipJob(
+            f"threshold '{threshold.name}' is binary-only; dataset '{dataset}' has "
+            f"{n_classes} classes"
+        )
     if strategy.inner is None:
         decision = strategy.decide(None, fit_prior, n_classes)
         return decision.apply(proba), (decision.threshold if n_classes == 2 else None), 0.0

@@ -11,8 +11,14 @@ from climb_cli.components import get
 from climb_cli.config import Choice
 from climb_cli.engine.rows import SkipJob
 
-__all__ = ["FittedModel", "ModelSpec", "fit_model", "fit_weighted", "positive_scores",
-           "predict_scores"]
+__all__ = [
+    "FittedModel",
+    "ModelSpec",
+    "fit_model",
+    "fit_weighted",
+    "positive_scores",
+    "predict_scores",
+]
 
 
 @dataclass(frozen=True)
@@ -27,8 +33,9 @@ class ModelSpec:
 
     def fit(self, X: np.ndarray, y: np.ndarray, y_before: np.ndarray) -> FittedModel:
         """Fit on ``(X, y)``; ``y_before`` = the labels before resampling (for ``factor``)."""
-        return fit_weighted(self.classifier, self.class_weight, X, y, y_before,
-                            list(self.class_names), self.seed)
+        return fit_weighted(
+            self.classifier, self.class_weight, X, y, y_before, list(self.class_names), self.seed
+        )
 
 
 @dataclass(frozen=True)
@@ -40,14 +47,23 @@ class FittedModel:
     y_fit: np.ndarray
 
 
-def fit_weighted(classifier: Choice, class_weight: Choice, X: np.ndarray, y: np.ndarray,
-                 y_train: np.ndarray, class_names: list[str], seed: int) -> FittedModel:
+def fit_weighted(
+    classifier: Choice,
+    class_weight: Choice,
+    X: np.ndarray,
+    y: np.ndarray,
+    y_train: np.ndarray,
+    class_names: list[str],
+    seed: int,
+) -> FittedModel:
     """Fit the classifier with the class-weight strategy applied through its own API."""
     component = get("classifier", classifier.name)
     strategy = get("class_weight", class_weight.name)
     if strategy.has("binary_only") and len(class_names) != 2:
-        raise SkipJob(f"class weight '{class_weight.name}' is binary-only; this dataset has "
-                      f"{len(class_names)} classes")
+        raise SkipJob(
+            f"class weight '{class_weight.name}' is binary-only; this dataset has "
+            f"{len(class_names)} classes"
+        )
     weights = strategy.build(class_weight.params_dict)(y, y_train, class_names)
     if weights is None:
         est = component.build(classifier.params_dict, random_state=seed).fit(X, y)
@@ -59,13 +75,22 @@ def fit_weighted(classifier: Choice, class_weight: Choice, X: np.ndarray, y: np.
         sample_weight = np.array([weights.get(int(c), 1.0) for c in y], dtype=float)
         est = est.fit(X, y, sample_weight=sample_weight)
     else:
-        raise SkipJob(f"classifier '{classifier.name}' supports neither class_weight nor "
-                      f"sample_weight, so class weight '{class_weight.name}' cannot apply")
+        raise SkipJob(
+            f"classifier '{classifier.name}' supports neither class_weight nor "
+            f"sample_weight, so class weight '{class_weight.name}' cannot apply"
+        )
     return FittedModel(est, weights, np.asarray(y))
 
 
-def fit_model(classifier: Choice, class_weight: Choice, X: np.ndarray, y: np.ndarray,
-              y_train: np.ndarray, class_names: list[str], seed: int) -> Any:
+def fit_model(
+    classifier: Choice,
+    class_weight: Choice,
+    X: np.ndarray,
+    y: np.ndarray,
+    y_train: np.ndarray,
+    class_names: list[str],
+    seed: int,
+) -> Any:
     """The fitted estimator alone (see ``fit_weighted``)."""
     return fit_weighted(classifier, class_weight, X, y, y_train, class_names, seed).estimator
 

@@ -9,8 +9,14 @@ from typing import Any
 from climb_cli.engine.isolate import run_isolated
 from climb_cli.engine.pipeline import run_group_emitting
 from climb_cli.engine.plan import Group
-from climb_cli.engine.rows import (GroupResult, RunContext, base_row, finish, merge_columns,
-                                   thread_limit)
+from climb_cli.engine.rows import (
+    GroupResult,
+    RunContext,
+    base_row,
+    finish,
+    merge_columns,
+    thread_limit,
+)
 
 __all__ = ["collect", "run_group"]
 
@@ -52,6 +58,9 @@ def collect(group: Group, ctx: RunContext) -> GroupResult:
             run_group_emitting(group, ctx, emit)
         except Exception as exc:  # noqa: BLE001 - whatever broke the shared part fails its jobs
             done = {r["job_id"] for r in rows}
-            rows += [finish(base_row(job, ctx), "error", exc) for job in group.jobs
-                     if job.job_id not in done]
+            rows += [
+                finish(base_row(job, ctx), "error", exc)
+                for job in group.jobs
+                if job.job_id not in done
+            ]
     return GroupResult(rows, merge_columns(preds), time.perf_counter() - start, trials)

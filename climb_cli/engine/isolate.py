@@ -23,8 +23,15 @@ from typing import Any
 
 from climb_cli.engine.pipeline import run_group_emitting
 from climb_cli.engine.plan import Group
-from climb_cli.engine.rows import (GroupResult, RunContext, base_row, finish, merge_columns,
-                                   short_error, thread_limit)
+from climb_cli.engine.rows import (
+    GroupResult,
+    RunContext,
+    base_row,
+    finish,
+    merge_columns,
+    short_error,
+    thread_limit,
+)
 
 __all__ = ["run_isolated", "warm_up"]
 
@@ -36,7 +43,7 @@ Failure = tuple[str, Any, str]  # (status, model key or None for the shared stag
 def warm_up(group: Group, ctx: RunContext) -> None:
     """Import, in this long-lived process, everything the group's children will use: imports done
     in a child die with it, and would be paid again by every group."""
-    import sklearn.metrics  # noqa: F401
+    import sklearn.metrics
     import sklearn.model_selection  # noqa: F401
 
     from climb_cli.components import get
@@ -46,8 +53,11 @@ def warm_up(group: Group, ctx: RunContext) -> None:
 
     choices = {("resampler", group.resampler.name)}
     for job in group.jobs:
-        choices |= {("classifier", job.classifier.name), ("class_weight", job.class_weight.name),
-                    ("threshold", job.threshold.name)}
+        choices |= {
+            ("classifier", job.classifier.name),
+            ("class_weight", job.class_weight.name),
+            ("threshold", job.threshold.name),
+        }
     for kind, name in choices:
         component = get(kind, name)
         if kind in ("resampler", "classifier") and hasattr(component.defaults, "_data"):
@@ -57,7 +67,7 @@ def warm_up(group: Group, ctx: RunContext) -> None:
     try:
         # the dataset too: loaded once per worker, shared with every child copy-on-write
         build_preprocessor(load_cached(group.dataset, ctx.openml).X.head(0))
-    except Exception:  # noqa: BLE001 - the child reports loading errors as rows
+    except Exception:  # noqa: BLE001, S110 - the child reports loading errors as rows
         pass
 
 
@@ -72,7 +82,8 @@ def run_isolated(group: Group, ctx: RunContext) -> GroupResult:
     while pending:
         started = time.perf_counter()
         received, pred_parts, failure, work_s, trial_rows = _supervise(
-            replace(group, jobs=list(pending.values())), ctx)
+            replace(group, jobs=list(pending.values())), ctx
+        )
         trials += trial_rows
         compute += work_s if work_s is not None else time.perf_counter() - started
         for row in received:
@@ -80,8 +91,10 @@ def run_isolated(group: Group, ctx: RunContext) -> GroupResult:
                 rows.append(row)
         preds += pred_parts
         if failure is None:
-            rows += [finish(base_row(j, ctx), "error", "the worker returned no result for this job")
-                     for j in pending.values()]
+            rows += [
+                finish(base_row(j, ctx), "error", "the worker returned no result for this job")
+                for j in pending.values()
+            ]
             break
         status, key, message = failure
         hit = [j for j in pending.values() if key is None or j.stage_key == key]
@@ -96,7 +109,7 @@ def _child(group: Group, ctx: RunContext, fd: int) -> None:
         data = pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
         view = memoryview(_HEADER.pack(len(data)) + data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
 
     start = time.perf_counter()
     try:
@@ -133,9 +146,9 @@ def _rss_mb(pid: int) -> float:
     return resident_pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def _supervise(group: Group, ctx: RunContext
-               ) -> tuple[list[dict[str, Any]], list[Any], Failure | None, float | None,
-                          list[dict[str, Any]]]:
+def _supervise(
+    group: Group, ctx: RunContext
+) -> tuple[list[dict[str, Any]], list[Any], Failure | None, float | None, list[dict[str, Any]]]:
     """Fork a child for ``group``; return its rows, predictions, failure (if any) and the time the
     child spent working (None if it did not finish)."""
     r, w = os.pipe()
@@ -197,8 +210,11 @@ def _supervise(group: Group, ctx: RunContext
             if ctx.memory_mb is not None:
                 rss = _rss_mb(pid)
                 if rss > ctx.memory_mb:
-                    failure = ("memory", stage, f"stopped at {rss:.0f} MB resident "
-                                                f"(memory_mb={ctx.memory_mb:g})")
+                    failure = (
+                        "memory",
+                        stage,
+                        f"stopped at {rss:.0f} MB resident (memory_mb={ctx.memory_mb:g})",
+                    )
                     os.kill(pid, signal.SIGKILL)
                     break
     finally:

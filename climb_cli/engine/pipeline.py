@@ -14,16 +14,22 @@ from typing import Any
 
 import numpy as np
 
+from climb_cli.components.class_weights import effective_prior
 from climb_cli.datasets.loaders import load_cached
 from climb_cli.engine.decide import InnerScores, decide_labels
-from climb_cli.components.class_weights import effective_prior
 from climb_cli.engine.fit import ModelSpec, positive_scores, predict_scores
-from climb_cli.engine.plan import Group
-from climb_cli.engine.prepare import (InnerData, check_resampler_applies, preprocess_part,
-                                     resample)
 from climb_cli.engine.fold import FoldData, resampled_info
-from climb_cli.engine.rows import (Emit, PredictionCollector, RunContext, SkipJob, base_row,
-                                   finish, peak_rss_mb)
+from climb_cli.engine.plan import Group
+from climb_cli.engine.prepare import InnerData, check_resampler_applies, preprocess_part, resample
+from climb_cli.engine.rows import (
+    Emit,
+    PredictionCollector,
+    RunContext,
+    SkipJob,
+    base_row,
+    finish,
+    peak_rss_mb,
+)
 from climb_cli.engine.score import score
 from climb_cli.engine.split import component_seed, effective_splits, outer_split
 from climb_cli.grid import JobSpec
@@ -39,8 +45,10 @@ def run_group_emitting(group: Group, ctx: RunContext, emit: Emit) -> None:
     try:
         train, test = outer_split(ds, ctx, group.repeat, group.fold)
     except SkipJob as exc:
-        emit("rows", ([finish(base_row(job, ctx), "skipped", str(exc)) for job in group.jobs],
-                      None, []))
+        emit(
+            "rows",
+            ([finish(base_row(job, ctx), "skipped", str(exc)) for job in group.jobs], None, []),
+        )
         return
     X_train, X_test = ds.X.iloc[train], ds.X.iloc[test]
     y_train, y_test = ds.y[train], ds.y[test]
@@ -49,10 +57,12 @@ def run_group_emitting(group: Group, ctx: RunContext, emit: Emit) -> None:
     # reproduces bench's numbers exactly (benchmarks/bench_vs_loop.py checks it)
     rs_seed = component_seed(ctx.seed, "resampler", ds.name, group.repeat, group.resampler.label)
     counts_test = np.bincount(y_test, minlength=ds.n_classes)
-    info: dict[str, Any] = {"n_splits": effective_splits(ds, ctx),
-                            "n_train": len(train), "n_test": len(test),
-                            "n_test_minority": int(counts_test[1] if ds.is_binary
-                                                   else counts_test.min())}
+    info: dict[str, Any] = {
+        "n_splits": effective_splits(ds, ctx),
+        "n_train": len(train),
+        "n_test": len(test),
+        "n_test_minority": int(counts_test[1] if ds.is_binary else counts_test.min()),
+    }
 
     def rows_for(jobs: list[JobSpec], status: str, error: Any) -> list[dict[str, Any]]:
         return [finish({**base_row(job, ctx), **info}, status, error) for job in jobs]
@@ -61,8 +71,11 @@ def run_group_emitting(group: Group, ctx: RunContext, emit: Emit) -> None:
         outer = preprocess_part(X_train, y_train, [X_test], ctx)
         check_resampler_applies(group.resampler, len(outer.categorical), outer.X.shape[1])
         # a tuned resampler is applied per job, with the values its search chooses
-        Xrs, yrs, resample_time = ((None, None, 0.0) if group.resampler.is_tuned
-                                   else resample(outer, group.resampler, rs_seed))
+        Xrs, yrs, resample_time = (
+            (None, None, 0.0)
+            if group.resampler.is_tuned
+            else resample(outer, group.resampler, rs_seed)
+        )
     except SkipJob as exc:
         emit("rows", (rows_for(group.jobs, "skipped", str(exc)), None, []))
         return
@@ -71,16 +84,32 @@ def run_group_emitting(group: Group, ctx: RunContext, emit: Emit) -> None:
         return
     if yrs is not None:
         info.update(resampled_info(yrs, resample_time, ds.class_names))
-    fold = FoldData(ds, Xrs, yrs, y_train, outer.others[0], y_test, test,
-                    InnerData(X_train, y_train, group.resampler, ctx, ds.name, group.repeat,
-                              rs_seed), info, outer, X_test, rs_seed)
+    fold = FoldData(
+        ds,
+        Xrs,
+        yrs,
+        y_train,
+        outer.others[0],
+        y_test,
+        test,
+        InnerData(X_train, y_train, group.resampler, ctx, ds.name, group.repeat, rs_seed),
+        info,
+        outer,
+        X_test,
+        rs_seed,
+    )
+    if Xrs is not None and yrs is not None:  # a tuned job's refit reuses the fixed resampling
+        fold.seed_resampled(group.resampler, (Xrs, yrs, resample_time))
     stages: dict[tuple[str, ...], list[JobSpec]] = defaultdict(list)
     for job in group.jobs:
         stages[job.stage_key].append(job)
     for key, jobs in stages.items():
         emit("begin", key)
-        preds = (PredictionCollector(test, y_test, group.repeat, group.fold)
-                 if ctx.save_predictions else None)
+        preds = (
+            PredictionCollector(test, y_test, group.repeat, group.fold)
+            if ctx.save_predictions
+            else None
+        )
         trials: list[dict[str, Any]] = []
         if jobs[0].is_tuned:
             from climb_cli.engine.tuned import run_tuned
@@ -93,15 +122,17 @@ def run_group_emitting(group: Group, ctx: RunContext, emit: Emit) -> None:
         emit("rows", (rows, preds.columns() if preds else None, trials))
 
 
-
-
-def run_model(jobs: list[JobSpec], fold: FoldData, ctx: RunContext,
-              preds: PredictionCollector | None) -> list[dict[str, Any]]:
+def run_model(
+    jobs: list[JobSpec], fold: FoldData, ctx: RunContext, preds: PredictionCollector | None
+) -> list[dict[str, Any]]:
     """Rows of the jobs sharing one (classifier, class weight) model."""
     ds = fold.ds
-    spec = ModelSpec(jobs[0].classifier, jobs[0].class_weight, tuple(ds.class_names),
-                     component_seed(ctx.seed, "classifier", ds.name, jobs[0].repeat,
-                                    jobs[0].classifier.label))
+    spec = ModelSpec(
+        jobs[0].classifier,
+        jobs[0].class_weight,
+        tuple(ds.class_names),
+        component_seed(ctx.seed, "classifier", ds.name, jobs[0].repeat, jobs[0].classifier.label),
+    )
 
     def new_row(job: JobSpec) -> dict[str, Any]:
         return {**base_row(job, ctx), **fold.info}
@@ -114,8 +145,11 @@ def run_model(jobs: list[JobSpec], fold: FoldData, ctx: RunContext,
         start = time.perf_counter()
         proba = predict_scores(fitted.estimator, fold.X_test, ds.n_classes)
         # raw decision values, for thresholds searched on them (models without predict_proba)
-        raw_test = (positive_scores(fitted.estimator, fold.X_test, ds.n_classes)[0]
-                    if ds.is_binary and not hasattr(fitted.estimator, "predict_proba") else None)
+        raw_test = (
+            positive_scores(fitted.estimator, fold.X_test, ds.n_classes)[0]
+            if ds.is_binary and not hasattr(fitted.estimator, "predict_proba")
+            else None
+        )
         predict_time = time.perf_counter() - start
         # what the model was fitted on: class counts after resampling, times the class weights
         fit_prior = effective_prior(fitted.y_fit, fitted.weights, ds.n_classes)
@@ -130,8 +164,9 @@ def run_model(jobs: list[JobSpec], fold: FoldData, ctx: RunContext,
         row = new_row(job)
         row.update(fit_time_s=fit_time, predict_time_s=predict_time)
         try:
-            y_pred, threshold, inner_time = decide_labels(job.threshold, proba, fit_prior,
-                                                          ds.n_classes, ds.name, inner, raw_test)
+            y_pred, threshold, inner_time = decide_labels(
+                job.threshold, proba, fit_prior, ds.n_classes, ds.name, inner, raw_test
+            )
             row["fit_time_s"] = fit_time + inner_time
             row["threshold_value"] = threshold
             row.update(score(ctx.metrics, fold.y_test, y_pred, proba, ds.n_classes))

@@ -46,8 +46,9 @@ class Group:
                 keys.add(strategy.inner)
         inner = set().union(*models.values()) if models else set()
         out["fits"] += sum(1 + sum(_n_parts(k) for k in keys) for keys in models.values())
-        out["resamplings"] += (0 if self.resampler.is_tuned else 1) \
-            + sum(_n_parts(k) for k in inner)
+        out["resamplings"] += (0 if self.resampler.is_tuned else 1) + sum(
+            _n_parts(k) for k in inner
+        )
         return out
 
     def _tuned_work(self, job: JobSpec, threshold_inner: Any, out: dict[str, int]) -> None:
@@ -90,8 +91,13 @@ def plan(experiment: Experiment, jobs: list[JobSpec], share: bool = True) -> lis
     for job in jobs:
         key = job.group_key if share else (*job.group_key, job.job_id)
         if key not in groups:
-            groups[key] = Group(experiment.datasets[job.dataset], job.repeat, job.fold,
-                                job.resampler, tuning=experiment.config.tuning)
+            groups[key] = Group(
+                experiment.datasets[job.dataset],
+                job.repeat,
+                job.fold,
+                job.resampler,
+                tuning=experiment.config.tuning,
+            )
         groups[key].jobs.append(job)
     order = {name: i for i, name in enumerate(experiment.datasets)}
 
@@ -104,8 +110,14 @@ def plan(experiment: Experiment, jobs: list[JobSpec], share: bool = True) -> lis
 
 def summarize(groups: list[Group]) -> dict[str, int]:
     """Totals for ``--dry-run``: groups, jobs, fits and resamplings planned."""
-    out = {"groups": len(groups), "jobs": sum(len(g.jobs) for g in groups), "fits": 0,
-           "resamplings": 0, "searches": 0, "trials": 0}
+    out = {
+        "groups": len(groups),
+        "jobs": sum(len(g.jobs) for g in groups),
+        "fits": 0,
+        "resamplings": 0,
+        "searches": 0,
+        "trials": 0,
+    }
     for g in groups:
         for k, v in g.work().items():
             out[k] += v

@@ -18,8 +18,15 @@ from climb_cli.datasets import preprocess
 from climb_cli.engine.rows import RunContext, SkipJob
 from climb_cli.engine.split import InnerKey, component_seed, inner_splits
 
-__all__ = ["InnerData", "InnerSet", "Prepared", "check_resampler_applies", "prepare_fold",
-           "preprocess_part", "resample"]
+__all__ = [
+    "InnerData",
+    "InnerSet",
+    "Prepared",
+    "check_resampler_applies",
+    "prepare_fold",
+    "preprocess_part",
+    "resample",
+]
 
 # (X inner-train prepared, y inner-train after resampling, y inner-train before, X val, y val)
 InnerSet = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -29,11 +36,15 @@ def check_resampler_applies(resampler: Choice, n_categorical: int, n_columns: in
     """SkipJob when a resampler's data requirement is not met (never a silent substitute)."""
     component = get("resampler", resampler.name)
     if component.has("needs_categorical") and n_categorical == 0:
-        raise SkipJob(f"resampler '{resampler.name}' needs categorical features; this dataset "
-                      "has none (use smote)")
+        raise SkipJob(
+            f"resampler '{resampler.name}' needs categorical features; this dataset "
+            "has none (use smote)"
+        )
     if component.has("all_categorical") and n_categorical < n_columns:
-        raise SkipJob(f"resampler '{resampler.name}' needs every feature categorical; this "
-                      f"dataset has {n_columns - n_categorical} numeric columns after preprocessing")
+        raise SkipJob(
+            f"resampler '{resampler.name}' needs every feature categorical; this "
+            f"dataset has {n_columns - n_categorical} numeric columns after preprocessing"
+        )
 
 
 @dataclass
@@ -48,23 +59,26 @@ class Prepared:
     preprocessor: Any
 
 
-def preprocess_part(X_train: Any, y_train: np.ndarray, X_others: list[Any], ctx: RunContext
-                    ) -> Prepared:
+def preprocess_part(
+    X_train: Any, y_train: np.ndarray, X_others: list[Any], ctx: RunContext
+) -> Prepared:
     """Fit preprocessing on the training rows only; transform them and the other row sets."""
     pre = preprocess.build_preprocessor(X_train, **ctx.preprocessing)
     Xtr = preprocess.fit_transform(pre, X_train)
     others = [preprocess.transform(pre, X) for X in X_others]
-    return Prepared(Xtr, np.asarray(y_train), others,
-                    list(preprocess.categorical_output_columns(pre)), pre)
+    return Prepared(
+        Xtr, np.asarray(y_train), others, list(preprocess.categorical_output_columns(pre)), pre
+    )
 
 
-def resample(part: Prepared, resampler: Choice, rs_seed: int
-             ) -> tuple[np.ndarray, np.ndarray, float]:
+def resample(
+    part: Prepared, resampler: Choice, rs_seed: int
+) -> tuple[np.ndarray, np.ndarray, float]:
     """The resampled training rows of ``part`` (the other row sets are never resampled)."""
     check_resampler_applies(resampler, len(part.categorical), part.X.shape[1])
     sampler = get("resampler", resampler.name).build(
-        resampler.params_dict, random_state=rs_seed,
-        categorical_features=part.categorical or None)
+        resampler.params_dict, random_state=rs_seed, categorical_features=part.categorical or None
+    )
     start = time.perf_counter()
     if sampler is None:
         return part.X, part.y, 0.0
@@ -72,9 +86,14 @@ def resample(part: Prepared, resampler: Choice, rs_seed: int
     return X, np.asarray(y), time.perf_counter() - start
 
 
-def prepare_fold(X_train: Any, y_train: np.ndarray, X_others: list[Any], resampler: Choice,
-                 ctx: RunContext, rs_seed: int
-                 ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], float]:
+def prepare_fold(
+    X_train: Any,
+    y_train: np.ndarray,
+    X_others: list[Any],
+    resampler: Choice,
+    ctx: RunContext,
+    rs_seed: int,
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], float]:
     """Fit preprocessing on the training rows and resample them; transform the other row sets."""
     part = preprocess_part(X_train, y_train, X_others, ctx)
     X, y, seconds = resample(part, resampler, rs_seed)
@@ -103,9 +122,17 @@ class InnerData:
         if key not in self._parts:
             seed = component_seed(self.ctx.seed, "inner", self.dataset, self.repeat, list(key))
             self._parts[key] = [
-                (preprocess_part(self.X_train.iloc[itr], self.y_train[itr],
-                                 [self.X_train.iloc[iva]], self.ctx), self.y_train[iva])
-                for itr, iva in inner_splits(key, self.y_train, seed)]
+                (
+                    preprocess_part(
+                        self.X_train.iloc[itr],
+                        self.y_train[itr],
+                        [self.X_train.iloc[iva]],
+                        self.ctx,
+                    ),
+                    self.y_train[iva],
+                )
+                for itr, iva in inner_splits(key, self.y_train, seed)
+            ]
         return self._parts[key]
 
     def get(self, key: InnerKey, resampler: Choice | None = None) -> list[InnerSet]:

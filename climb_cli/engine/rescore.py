@@ -19,8 +19,7 @@ from climb_cli.components.metrics import get_metric
 __all__ = ["rescore"]
 
 
-def rescore(out_dir: Path, job_ids: set[str], metrics: Sequence[str], sink: store.Sink
-            ) -> set[str]:
+def rescore(out_dir: Path, job_ids: set[str], metrics: Sequence[str], sink: store.Sink) -> set[str]:
     """Recompute ``metrics`` for ``job_ids`` from stored predictions into ``sink``; returns the
     jobs done (the others have no stored predictions)."""
     import pyarrow.compute as pc
@@ -36,8 +35,10 @@ def rescore(out_dir: Path, job_ids: set[str], metrics: Sequence[str], sink: stor
     done: set[str] = set()
     columns = store.schema(metrics).names
     for rec in rows.to_dict(orient="records"):
-        mask = pc.and_(pc.equal(preds["job_id"], rec["job_id"]),
-                       pc.equal(preds["finished_at"], rec["finished_at"]))
+        mask = pc.and_(
+            pc.equal(preds["job_id"], rec["job_id"]),
+            pc.equal(preds["finished_at"], rec["finished_at"]),
+        )
         part = preds.filter(mask)
         if part.num_rows == 0:
             continue
@@ -46,8 +47,13 @@ def rescore(out_dir: Path, job_ids: set[str], metrics: Sequence[str], sink: stor
         row["finished_at"] = store.now_iso()
         new_preds = part.to_pydict()
         new_preds["finished_at"] = [row["finished_at"]] * part.num_rows
-        sink.add([_clean(row)], {k: np.asarray(v, dtype=object) if k == "proba" else np.asarray(v)
-                                 for k, v in new_preds.items()})
+        sink.add(
+            [_clean(row)],
+            {
+                k: np.asarray(v, dtype=object) if k == "proba" else np.asarray(v)
+                for k, v in new_preds.items()
+            },
+        )
         done.add(rec["job_id"])
     return done
 
@@ -69,7 +75,7 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in row.items():
         try:
-            missing = v is None or bool(v != v)
+            missing = v is None or bool(v != v)  # noqa: PLR0124 - NaN/NA test for any type
         except (TypeError, ValueError):
             missing = False
         kind = store.BASE_COLUMNS.get(k, "float64")

@@ -19,9 +19,20 @@ from climb_cli.grid import JobSpec
 from climb_cli.store import now_iso
 from climb_cli.tuning.settings import SearchPlan
 
-__all__ = ["MAX_ERROR_CHARS", "Emit", "GroupResult", "PredictionCollector", "RunContext",
-           "SkipJob", "base_row", "finish", "merge_columns", "peak_rss_mb", "short_error",
-           "thread_limit"]
+__all__ = [
+    "MAX_ERROR_CHARS",
+    "Emit",
+    "GroupResult",
+    "PredictionCollector",
+    "RunContext",
+    "SkipJob",
+    "base_row",
+    "finish",
+    "merge_columns",
+    "peak_rss_mb",
+    "short_error",
+    "thread_limit",
+]
 
 MAX_ERROR_CHARS = 500
 Emit = Callable[[str, Any], None]  # ("begin", stage key) / ("rows", (rows, prediction columns))
@@ -37,7 +48,7 @@ class RunContext:
     metrics: tuple[str, ...]
     limit_threads: bool = True
     save_predictions: bool = False
-    openml: OpenMLOptions = OpenMLOptions()
+    openml: OpenMLOptions = OpenMLOptions()  # noqa: RUF009 - frozen, so sharing one is safe
     allow_fewer_splits: bool = False
     isolate: bool = True
     timeout_s: float | None = None
@@ -69,22 +80,30 @@ def short_error(exc: BaseException) -> str:
 def base_row(job: JobSpec, ctx: RunContext) -> dict[str, Any]:
     """The identity part of a job's result row, with empty outcome columns."""
     row: dict[str, Any] = {
-        "job_id": job.job_id, "dataset": job.dataset,
-        "resampler": job.resampler.name, "resampler_params": canonical(job.resampler.params_dict),
+        "job_id": job.job_id,
+        "dataset": job.dataset,
+        "resampler": job.resampler.name,
+        "resampler_params": canonical(job.resampler.params_dict),
         "class_weight": job.class_weight.name,
         "class_weight_params": canonical(job.class_weight.params_dict),
-        "threshold": job.threshold.name, "threshold_params": canonical(job.threshold.params_dict),
+        "threshold": job.threshold.name,
+        "threshold_params": canonical(job.threshold.params_dict),
         "classifier": job.classifier.name,
         "classifier_params": canonical(job.classifier.params_dict),
-        "method": job.method, "repeat": job.repeat, "fold": job.fold, "seed": ctx.seed,
-        "status": "ok", "error": None,
+        "method": job.method,
+        "repeat": job.repeat,
+        "fold": job.fold,
+        "seed": ctx.seed,
+        "status": "ok",
+        "error": None,
     }
     row.update({m: float("nan") for m in ctx.metrics})
     return row
 
 
-def finish(row: dict[str, Any], status: str, error: BaseException | str | None = None
-           ) -> dict[str, Any]:
+def finish(
+    row: dict[str, Any], status: str, error: BaseException | str | None = None
+) -> dict[str, Any]:
     """Set the outcome of a row and stamp it."""
     row["status"] = status
     if error is not None:

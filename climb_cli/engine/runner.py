@@ -34,9 +34,9 @@ class RunSummary:
     n_predictions: int = 0
     compute_s: float = 0.0
     n_workers: int = 1
-    kept_failed: int = 0   # failed jobs of earlier runs kept as they are (not --retry-failed)
-    rescored: int = 0      # done jobs whose new metrics were computed from stored predictions
-    stale: int = 0         # (dry run) done jobs lacking a configured metric
+    kept_failed: int = 0  # failed jobs of earlier runs kept as they are (not --retry-failed)
+    rescored: int = 0  # done jobs whose new metrics were computed from stored predictions
+    stale: int = 0  # (dry run) done jobs lacking a configured metric
 
     @property
     def n_failed(self) -> int:
@@ -61,8 +61,9 @@ def effective_n_jobs(n_jobs: int) -> int:
     return cores if n_jobs < 0 else max(1, n_jobs)
 
 
-def _execute(groups: list[Group], ctx: Any, n_jobs: int, backend: str,
-             scheduler: str | None) -> Iterator[Any]:
+def _execute(
+    groups: list[Group], ctx: Any, n_jobs: int, backend: str, scheduler: str | None
+) -> Iterator[Any]:
     from climb_cli.engine.group import run_group
 
     if backend == "dask":
@@ -78,16 +79,18 @@ def _execute(groups: list[Group], ctx: Any, n_jobs: int, backend: str,
     yield from parallel(delayed(run_group)(g, ctx) for g in groups)
 
 
-def _execute_dask(groups: list[Group], ctx: Any, n_jobs: int,
-                  scheduler: str | None) -> Iterator[Any]:
+def _execute_dask(
+    groups: list[Group], ctx: Any, n_jobs: int, scheduler: str | None
+) -> Iterator[Any]:
     """Through joblib's dask backend on a dask.distributed cluster: the given scheduler, or a
     LocalCluster of ``n_jobs`` single-threaded worker processes. Results stream back here; only this
     process writes the store."""
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise BenchError("--backend dask needs dask.distributed: pip install 'climb-cli[dask]'") \
-            from None
+        raise BenchError(
+            "--backend dask needs dask.distributed: pip install 'climb-cli[dask]'"
+        ) from None
     from joblib import Parallel, delayed, parallel_config
 
     from climb_cli.engine.group import run_group
@@ -97,10 +100,13 @@ def _execute_dask(groups: list[Group], ctx: Any, n_jobs: int,
         try:
             client = Client(scheduler, timeout=30)
         except OSError as exc:
-            raise BenchError(f"cannot connect to the dask scheduler at {scheduler}: {exc}") from None
+            raise BenchError(
+                f"cannot connect to the dask scheduler at {scheduler}: {exc}"
+            ) from None
     else:
-        cluster = LocalCluster(n_workers=n_jobs, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=n_jobs, threads_per_worker=1, processes=True, dashboard_address=None
+        )
         client = Client(cluster)
     try:
         with parallel_config(backend="dask"):
@@ -120,8 +126,9 @@ def with_overrides(config: ExperimentConfig, **values: Any) -> ExperimentConfig:
     update = {k: v for k, v in values.items() if v is not None}
     if not update:
         return config
-    return parse_config({**config.model_dump(mode="json", exclude_unset=True), **update},
-                        "command line")
+    return parse_config(
+        {**config.model_dump(mode="json", exclude_unset=True), **update}, "command line"
+    )
 
 
 def run_experiment(
@@ -148,18 +155,35 @@ def run_experiment(
     ``n_jobs``, ``save_predictions``, ``timeout_s`` and ``memory_mb`` override the config's values
     when given (``with_overrides``)."""
     if backend not in BACKENDS:
-        raise BenchError(f"unknown backend '{backend}'. Available backends are: "
-                         f"{', '.join(BACKENDS)}.")
-    config = with_overrides(experiment.config, n_jobs=n_jobs, save_predictions=save_predictions,
-                            timeout_s=timeout_s, memory_mb=memory_mb)
+        raise BenchError(
+            f"unknown backend '{backend}'. Available backends are: {', '.join(BACKENDS)}."
+        )
+    config = with_overrides(
+        experiment.config,
+        n_jobs=n_jobs,
+        save_predictions=save_predictions,
+        timeout_s=timeout_s,
+        memory_mb=memory_mb,
+    )
     jobs = experiment.jobs()
     if dry_run:
         return _plan_only(experiment, jobs, output, resume, retry_failed, share)
     with rundir.RunLock(output):
-        return _run_locked(experiment, jobs, output, config, resume=resume,
-                           retry_failed=retry_failed, openml=openml, backend=backend,
-                           scheduler=scheduler, share=share, save_trials=save_trials,
-                           on_start=on_start, on_rows=on_rows)
+        return _run_locked(
+            experiment,
+            jobs,
+            output,
+            config,
+            resume=resume,
+            retry_failed=retry_failed,
+            openml=openml,
+            backend=backend,
+            scheduler=scheduler,
+            share=share,
+            save_trials=save_trials,
+            on_start=on_start,
+            on_rows=on_rows,
+        )
 
 
 @dataclass
@@ -173,8 +197,9 @@ class _Todo:
     kept_failed: int
 
 
-def _todo(jobs: list[Any], output: Path, resume: bool, retry_failed: bool,
-          metrics: list[str]) -> _Todo:
+def _todo(
+    jobs: list[Any], output: Path, resume: bool, retry_failed: bool, metrics: list[str]
+) -> _Todo:
     # --no-resume recomputes everything; new rows supersede old ones (parts are never deleted)
     done = store.finished_jobs(output) if resume and output.exists() else {}
     job_ids = {j.job_id for j in jobs}
@@ -183,22 +208,51 @@ def _todo(jobs: list[Any], output: Path, resume: bool, retry_failed: bool,
     if retry_failed:
         already = {jid: s for jid, s in already.items() if jid not in failed}
     stale = set(store.jobs_missing_metrics(output, metrics)) & set(already) if already else set()
-    return _Todo(already, [j for j in jobs if j.job_id not in already], stale,
-                 0 if retry_failed else len(failed))
+    return _Todo(
+        already,
+        [j for j in jobs if j.job_id not in already],
+        stale,
+        0 if retry_failed else len(failed),
+    )
 
 
-def _plan_only(experiment: Experiment, jobs: list[Any], output: Path, resume: bool,
-               retry_failed: bool, share: bool) -> RunSummary:
+def _plan_only(
+    experiment: Experiment,
+    jobs: list[Any],
+    output: Path,
+    resume: bool,
+    retry_failed: bool,
+    share: bool,
+) -> RunSummary:
     todo = _todo(jobs, output, resume, retry_failed, experiment.config.metrics)
     groups = plan(experiment, todo.pending, share=share)
-    return RunSummary(output, len(jobs), len(todo.already), plan=summarize(groups), dry_run=True,
-                      kept_failed=todo.kept_failed, stale=len(todo.stale))
+    return RunSummary(
+        output,
+        len(jobs),
+        len(todo.already),
+        plan=summarize(groups),
+        dry_run=True,
+        kept_failed=todo.kept_failed,
+        stale=len(todo.stale),
+    )
 
 
-def _run_locked(experiment: Experiment, jobs: list[Any], output: Path, config: ExperimentConfig,
-                *, resume: bool, retry_failed: bool, openml: Any, backend: str,
-                scheduler: str | None, share: bool, save_trials: bool,
-                on_start: StartFn | None, on_rows: ProgressFn | None) -> RunSummary:
+def _run_locked(
+    experiment: Experiment,
+    jobs: list[Any],
+    output: Path,
+    config: ExperimentConfig,
+    *,
+    resume: bool,
+    retry_failed: bool,
+    openml: Any,
+    backend: str,
+    scheduler: str | None,
+    share: bool,
+    save_trials: bool,
+    on_start: StartFn | None,
+    on_rows: ProgressFn | None,
+) -> RunSummary:
     from climb_cli.datasets.openml_source import OpenMLOptions
     from climb_cli.engine.rescore import rescore
     from climb_cli.engine.rows import RunContext
@@ -213,31 +267,53 @@ def _run_locked(experiment: Experiment, jobs: list[Any], output: Path, config: E
     already = {j: s for j, s in todo.already.items() if j not in rerun}
     pending = [j for j in jobs if j.job_id not in already]
     groups = plan(experiment, pending, share=share)
-    summary = RunSummary(output, len(jobs), len(already) - len(rescored), plan=summarize(groups),
-                         kept_failed=todo.kept_failed, rescored=len(rescored))
+    summary = RunSummary(
+        output,
+        len(jobs),
+        len(already) - len(rescored),
+        plan=summarize(groups),
+        kept_failed=todo.kept_failed,
+        rescored=len(rescored),
+    )
     workers = effective_n_jobs(config.n_jobs)
     summary.n_workers = workers
-    resolved = {"config": config.model_dump(mode="json"),
-                "datasets": {n: s.model_dump(mode="json", exclude_none=True)
-                             for n, s in experiment.datasets.items()}}
-    rundir.write_manifest(output, experiment=config.name, status="running",
-                         started_at=store.now_iso(), finished_at=None, n_workers=workers,
-                         backend=backend, **resolved,
-                         jobs={"total": len(jobs), "pending": len(pending)})
-    ctx = RunContext(seed=config.seed, n_splits=config.cv.n_splits,
-                     preprocessing=config.preprocessing.model_dump(),
-                     metrics=tuple(config.metrics),
-                     limit_threads=workers > 1 or backend == "dask",
-                     save_predictions=config.save_predictions,
-                     openml=openml or OpenMLOptions.from_env(),
-                     allow_fewer_splits=config.cv.allow_fewer_splits,
-                     isolate=config.isolate, timeout_s=config.timeout_s,
-                     memory_mb=config.memory_mb,
-                     tuning=search_plan(config.tuning, save_trials))
+    resolved = {
+        "config": config.model_dump(mode="json"),
+        "datasets": {
+            n: s.model_dump(mode="json", exclude_none=True) for n, s in experiment.datasets.items()
+        },
+    }
+    rundir.write_manifest(
+        output,
+        experiment=config.name,
+        status="running",
+        started_at=store.now_iso(),
+        finished_at=None,
+        n_workers=workers,
+        backend=backend,
+        **resolved,
+        jobs={"total": len(jobs), "pending": len(pending)},
+    )
+    ctx = RunContext(
+        seed=config.seed,
+        n_splits=config.cv.n_splits,
+        preprocessing=config.preprocessing.model_dump(),
+        metrics=tuple(config.metrics),
+        limit_threads=workers > 1 or backend == "dask",
+        save_predictions=config.save_predictions,
+        openml=openml or OpenMLOptions.from_env(),
+        allow_fewer_splits=config.cv.allow_fewer_splits,
+        isolate=config.isolate,
+        timeout_s=config.timeout_s,
+        memory_mb=config.memory_mb,
+        tuning=search_plan(config.tuning, save_trials),
+    )
     log = rundir.RunLog(output)
     rescored_note = f", {len(rescored)} given new metrics from predictions" if rescored else ""
-    log.line(f"start {config.name}: {len(jobs)} jobs, {len(already)} done, {len(pending)} pending,"
-             f" {len(groups)} groups, backend={backend}, workers={workers}{rescored_note}")
+    log.line(
+        f"start {config.name}: {len(jobs)} jobs, {len(already)} done, {len(pending)} pending,"
+        f" {len(groups)} groups, backend={backend}, workers={workers}{rescored_note}"
+    )
     # progress is weighted by planned work (groups run largest first, so counting jobs would
     # make the first estimates far too optimistic)
     job_work = {j.job_id: weight(g) / len(g.jobs) for g in groups for j in g.jobs}
@@ -251,8 +327,11 @@ def _run_locked(experiment: Experiment, jobs: list[Any], output: Path, config: E
             log.rows(result.rows)
             summary.executed += len(result.rows)
             if on_rows:
-                on_rows(len(result.rows), result.rows,
-                        sum(job_work.get(r["job_id"], 0.0) for r in result.rows))
+                on_rows(
+                    len(result.rows),
+                    result.rows,
+                    sum(job_work.get(r["job_id"], 0.0) for r in result.rows),
+                )
     finally:
         # whatever happens (Ctrl-C included), rows already computed reach the disk
         sink.flush()
@@ -265,10 +344,18 @@ def _run_locked(experiment: Experiment, jobs: list[Any], output: Path, config: E
         summary.n_predictions = store.consolidate_predictions(output, df)
     if save_trials:
         store.consolidate_trials(output, df)
-    rundir.write_manifest(output, status="complete", finished_at=store.now_iso(),
-                         elapsed_s=round(summary.elapsed_s, 3),
-                         compute_s=round(summary.compute_s, 3),
-                         jobs={"total": len(jobs), "pending_at_start": len(pending),
-                               "executed": summary.executed, "rescored": len(rescored),
-                               **{s: int(summary.status_counts.get(s, 0)) for s in store.STATUSES}})
+    rundir.write_manifest(
+        output,
+        status="complete",
+        finished_at=store.now_iso(),
+        elapsed_s=round(summary.elapsed_s, 3),
+        compute_s=round(summary.compute_s, 3),
+        jobs={
+            "total": len(jobs),
+            "pending_at_start": len(pending),
+            "executed": summary.executed,
+            "rescored": len(rescored),
+            **{s: int(summary.status_counts.get(s, 0)) for s in store.STATUSES},
+        },
+    )
     return summary

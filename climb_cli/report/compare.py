@@ -60,14 +60,17 @@ class NotComparable(ResultsError):
 def latest_runs(parent: Path) -> tuple[Path, Path]:
     """The two newest run directories with results under ``parent`` (by manifest start time)."""
     runs = []
-    for d in sorted(p for p in Path(parent).iterdir() if p.is_dir()) if Path(parent).is_dir() else []:
+    for d in (
+        sorted(p for p in Path(parent).iterdir() if p.is_dir()) if Path(parent).is_dir() else []
+    ):
         # an interrupted run (parts only) counts: skipping it would compare the two runs before
         if (d / "results.parquet").is_file() or any((d / "parts").glob("part-*.parquet")):
             started = _manifest(d).get("started_at") or ""
             runs.append((started, d.name, d))
     if len(runs) < 2:
-        raise ResultsError(f"--latest needs two run directories with results under {parent}; "
-                           f"found {len(runs)}")
+        raise ResultsError(
+            f"--latest needs two run directories with results under {parent}; found {len(runs)}"
+        )
     runs.sort()
     return runs[-2][2], runs[-1][2]
 
@@ -96,33 +99,44 @@ def settings(run: Path, results: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
-def _grid(base: pd.DataFrame, cand: pd.DataFrame, base_dir: Path, cand_dir: Path,
-          strict: bool) -> dict[str, Any]:
+def _grid(
+    base: pd.DataFrame, cand: pd.DataFrame, base_dir: Path, cand_dir: Path, strict: bool
+) -> dict[str, Any]:
     kb, kc = set(map(tuple, base[KEY].to_numpy())), set(map(tuple, cand[KEY].to_numpy()))
     if strict and kb != kc:
-        raise NotComparable(f"runs not comparable: {len(kb - kc)} jobs only in {base_dir} and "
-                            f"{len(kc - kb)} only in {cand_dir} (different grids); compare runs of "
-                            "the same config")
+        raise NotComparable(
+            f"runs not comparable: {len(kb - kc)} jobs only in {base_dir} and "
+            f"{len(kc - kb)} only in {cand_dir} (different grids); compare runs of "
+            "the same config"
+        )
     mb, mc = set(base["method"]), set(cand["method"])
     db, dc = set(base["dataset"]), set(cand["dataset"])
     if not kb & kc:
-        raise NotComparable(f"runs not comparable: no job in common between {base_dir} "
-                            f"({len(kb)} jobs) and {cand_dir} ({len(kc)} jobs); "
-                            f"{len(mb & mc)} methods and {len(db & dc)} datasets shared")
+        raise NotComparable(
+            f"runs not comparable: no job in common between {base_dir} "
+            f"({len(kb)} jobs) and {cand_dir} ({len(kc)} jobs); "
+            f"{len(mb & mc)} methods and {len(db & dc)} datasets shared"
+        )
 
     def inner(keys: set[tuple[Any, ...]]) -> int:  # jobs of shared methods and datasets
         return sum(1 for d, m, *_ in keys if m in mb & mc and d in db & dc)
 
-    return {"methods_added": sorted(mc - mb), "methods_removed": sorted(mb - mc),
-            "datasets_added": sorted(dc - db), "datasets_removed": sorted(db - dc),
-            "shared_jobs": len(kb & kc), "jobs_only_in_base": len(kb - kc),
-            "jobs_only_in_candidate": len(kc - kb),
-            "shared_cells_jobs_only_in_base": inner(kb - kc),
-            "shared_cells_jobs_only_in_candidate": inner(kc - kb)}
+    return {
+        "methods_added": sorted(mc - mb),
+        "methods_removed": sorted(mb - mc),
+        "datasets_added": sorted(dc - db),
+        "datasets_removed": sorted(db - dc),
+        "shared_jobs": len(kb & kc),
+        "jobs_only_in_base": len(kb - kc),
+        "jobs_only_in_candidate": len(kc - kb),
+        "shared_cells_jobs_only_in_base": inner(kb - kc),
+        "shared_cells_jobs_only_in_candidate": inner(kc - kb),
+    }
 
 
-def _cells(merged: pd.DataFrame, base: pd.DataFrame, cand: pd.DataFrame, metric: str,
-           paired: bool) -> pd.DataFrame:
+def _cells(
+    merged: pd.DataFrame, base: pd.DataFrame, cand: pd.DataFrame, metric: str, paired: bool
+) -> pd.DataFrame:
     """Per (dataset, method): n_base, n_cand, base, cand means of ``metric``."""
     if paired:  # same folds: only jobs ok in both, fold by fold
         ok = merged[(merged["status_base"] == "ok") & (merged["status_cand"] == "ok")]
@@ -131,6 +145,7 @@ def _cells(merged: pd.DataFrame, base: pd.DataFrame, cand: pd.DataFrame, metric:
         out = pd.DataFrame({"base": g[f"{metric}_base"].mean(), "cand": g[f"{metric}_cand"].mean()})
         out["n_base"] = out["n_cand"] = g.size()
     else:  # different folds: each run's own ok jobs of the shared cells
+
         def side(df: pd.DataFrame) -> pd.DataFrame:
             return df[df["status"] == "ok"].groupby(CELL)[metric].agg(["mean", "count"])
 
@@ -162,9 +177,16 @@ def _f(x: Any) -> float | None:
     return None if x is None or pd.isna(x) else float(x)
 
 
-def compare(base_dir: Path, cand_dir: Path, metrics: list[str] | None = None,
-            tolerance: float = 0.01, alpha: float = 0.05, *, strict: bool = False,
-            allow_different_settings: bool = False) -> dict[str, Any]:
+def compare(
+    base_dir: Path,
+    cand_dir: Path,
+    metrics: list[str] | None = None,
+    tolerance: float = 0.01,
+    alpha: float = 0.05,
+    *,
+    strict: bool = False,
+    allow_different_settings: bool = False,
+) -> dict[str, Any]:
     """Verdicts per method, dataset and overall; grid and settings changes; failures; versions."""
     from climb_cli.report.stats import holm
     from climb_cli.store import FAILED_STATUSES, read_run
@@ -173,14 +195,19 @@ def compare(base_dir: Path, cand_dir: Path, metrics: list[str] | None = None,
     base = base.drop_duplicates(KEY, keep="last")
     cand = cand.drop_duplicates(KEY, keep="last")
     sb, sc = settings(base_dir, base), settings(cand_dir, cand)
-    changed = [{"setting": k, "base": sb[k], "candidate": sc[k]}
-               for k in sorted(set(sb) & set(sc)) if sb[k] != sc[k]]
+    changed = [
+        {"setting": k, "base": sb[k], "candidate": sc[k]}
+        for k in sorted(set(sb) & set(sc))
+        if sb[k] != sc[k]
+    ]
     if changed and not allow_different_settings:
         what = "; ".join(f"{c['setting']} {c['base']} -> {c['candidate']}" for c in changed)
-        raise NotComparable(f"runs not comparable: different settings ({what}), so scores "
-                            "differ for reasons other than code or packages. Pass "
-                            "--allow-different-settings to test them with a Wilcoxon signed-rank "
-                            "test over datasets")
+        raise NotComparable(
+            f"runs not comparable: different settings ({what}), so scores "
+            "differ for reasons other than code or packages. Pass "
+            "--allow-different-settings to test them with a Wilcoxon signed-rank "
+            "test over datasets"
+        )
     grid = _grid(base, cand, base_dir, cand_dir, strict)
     chosen = metrics or [m for m in available_metrics(base) if m in cand.columns]
     for m in chosen:
@@ -188,39 +215,62 @@ def compare(base_dir: Path, cand_dir: Path, metrics: list[str] | None = None,
         check_metric(cand, m)
     deterministic = not changed
     merged = base.merge(cand, on=KEY, suffixes=("_base", "_cand"))
-    newly_failed = merged[(merged["status_base"] == "ok")
-                          & merged["status_cand"].isin(FAILED_STATUSES)]
-    newly_ok = merged[merged["status_base"].isin(FAILED_STATUSES)
-                      & (merged["status_cand"] == "ok")]
+    newly_failed = merged[
+        (merged["status_base"] == "ok") & merged["status_cand"].isin(FAILED_STATUSES)
+    ]
+    newly_ok = merged[merged["status_base"].isin(FAILED_STATUSES) & (merged["status_cand"] == "ok")]
     methods, cells, overall, tests = [], [], [], []
     for m in chosen:
         sign = 1.0 if metric_direction(m) else -1.0
         table = _cells(merged, base, cand, m, paired=deterministic)
-        moved = np.where(sign * table["change"] < -tolerance, "down",
-                         np.where(sign * table["change"] > tolerance, "up", ""))
+        moved = np.where(
+            sign * table["change"] < -tolerance,
+            "down",
+            np.where(sign * table["change"] > tolerance, "up", ""),
+        )
         for (ds, method), r, mv in zip(table.index, table.itertuples(), moved):
-            cells.append({"metric": m, "dataset": ds, "method": method, "n_base": int(r.n_base),
-                          "n_cand": int(r.n_cand), "mean_base": float(r.base),
-                          "mean_cand": float(r.cand), "change": float(r.change),
-                          "moved": str(mv) or None})
+            cells.append(
+                {
+                    "metric": m,
+                    "dataset": ds,
+                    "method": method,
+                    "n_base": int(r.n_base),
+                    "n_cand": int(r.n_cand),
+                    "mean_base": float(r.base),
+                    "mean_cand": float(r.cand),
+                    "change": float(r.change),
+                    "moved": str(mv) or None,
+                }
+            )
         for method, g in table.groupby(level="method"):
             per_ds = g.droplevel("method")
             down = per_ds.index[sign * per_ds["change"] < -tolerance]
             up = per_ds.index[sign * per_ds["change"] > tolerance]
-            methods.append({"metric": m, "method": method, "n_datasets": int(len(per_ds)),
-                            "n_jobs": int(per_ds["n_cand"].sum()),
-                            "mean_base": float(per_ds["base"].mean()),
-                            "mean_cand": float(per_ds["cand"].mean()),
-                            "mean_change": float(per_ds["change"].mean()),
-                            "datasets": {d: float(v) for d, v in per_ds["change"].items()},
-                            "regressed_datasets": {d: float(per_ds.at[d, "change"]) for d in down},
-                            "improved_datasets": {d: float(per_ds.at[d, "change"]) for d in up}})
+            methods.append(
+                {
+                    "metric": m,
+                    "method": method,
+                    "n_datasets": len(per_ds),
+                    "n_jobs": int(per_ds["n_cand"].sum()),
+                    "mean_base": float(per_ds["base"].mean()),
+                    "mean_cand": float(per_ds["cand"].mean()),
+                    "mean_change": float(per_ds["change"].mean()),
+                    "datasets": {d: float(v) for d, v in per_ds["change"].items()},
+                    "regressed_datasets": {d: float(per_ds.at[d, "change"]) for d in down},
+                    "improved_datasets": {d: float(per_ds.at[d, "change"]) for d in up},
+                }
+            )
             tests.append((methods[-1], sign * per_ds["change"].to_numpy()))
         by_ds = table.groupby(level="dataset")[["base", "cand", "change"]].mean()
-        overall.append({"metric": m, "n_cells": int(len(table)),
-                        "mean_base": _f(table["base"].mean()),
-                        "mean_cand": _f(table["cand"].mean()),
-                        "mean_change": _f(table["change"].mean())})
+        overall.append(
+            {
+                "metric": m,
+                "n_cells": len(table),
+                "mean_base": _f(table["base"].mean()),
+                "mean_cand": _f(table["cand"].mean()),
+                "mean_change": _f(table["change"].mean()),
+            }
+        )
         tests.append((overall[-1], sign * by_ds["change"].to_numpy()))
     p_raw = [_p_two_sided(g) for _, g in tests] if not deterministic else []
     p_adj = holm(p_raw) if p_raw else []
@@ -230,37 +280,60 @@ def compare(base_dir: Path, cand_dir: Path, metrics: list[str] | None = None,
             entry["p_value"] = None
             verdict = _verdict(mean_gain, tolerance)
             if "regressed_datasets" in entry:  # a method: any dataset beyond tolerance counts
-                verdict = ("regression" if verdict == "regression" or entry["regressed_datasets"]
-                           else "improvement" if verdict == "improvement"
-                           or entry["improved_datasets"] else "same")
+                verdict = (
+                    "regression"
+                    if verdict == "regression" or entry["regressed_datasets"]
+                    else "improvement"
+                    if verdict == "improvement" or entry["improved_datasets"]
+                    else "same"
+                )
         else:
             entry["p_value"], entry["p_holm"] = p_raw[i], p_adj[i]
             verdict = _verdict(mean_gain, tolerance, p_adj[i] < alpha)
         entry["verdict"] = verdict
     notes = []
     n_ds = len({c["dataset"] for c in cells})
-    if not deterministic and 2 * 0.5 ** n_ds >= alpha:
-        notes.append(f"only {n_ds} shared datasets: the signed-rank test cannot reach alpha "
-                     f"{alpha}, so no regression can be detected with different settings")
+    if not deterministic and 2 * 0.5**n_ds >= alpha:
+        notes.append(
+            f"only {n_ds} shared datasets: the signed-rank test cannot reach alpha "
+            f"{alpha}, so no regression can be detected with different settings"
+        )
     vb, vc = _manifest(base_dir).get("packages", {}), _manifest(cand_dir).get("packages", {})
-    version_changes = [f"{p} {vb.get(p, '-')} -> {vc.get(p, '-')}"
-                       for p in sorted(set(vb) | set(vc)) if vb.get(p) != vc.get(p)]
-    regression = (any(r["verdict"] == "regression" for r in methods + overall)
-                  or len(newly_failed) > 0)
+    version_changes = [
+        f"{p} {vb.get(p, '-')} -> {vc.get(p, '-')}"
+        for p in sorted(set(vb) | set(vc))
+        if vb.get(p) != vc.get(p)
+    ]
+    regression = (
+        any(r["verdict"] == "regression" for r in methods + overall) or len(newly_failed) > 0
+    )
 
     def jobs(df: pd.DataFrame) -> list[dict[str, Any]]:
         out = df[KEY + ["status_base", "status_cand"]].rename(
-            columns={"status_cand": "status", "status_base": "base_status"})
+            columns={"status_cand": "status", "status_base": "base_status"}
+        )
         return json.loads(out.to_json(orient="records"))
 
-    return {"base": str(base_dir), "candidate": str(cand_dir), "metrics": chosen,
-            "tolerance": tolerance, "alpha": alpha,
-            "mode": "deterministic" if deterministic else "statistical",
-            "n_tests": len(p_raw), "settings_changes": changed,
-            "incomplete": {"base": note_b, "candidate": note_c}, "grid": grid,
-            "methods": methods, "cells": cells, "overall": overall,
-            "newly_failed": jobs(newly_failed), "newly_ok": jobs(newly_ok),
-            "version_changes": version_changes, "notes": notes, "regression": bool(regression)}
+    return {
+        "base": str(base_dir),
+        "candidate": str(cand_dir),
+        "metrics": chosen,
+        "tolerance": tolerance,
+        "alpha": alpha,
+        "mode": "deterministic" if deterministic else "statistical",
+        "n_tests": len(p_raw),
+        "settings_changes": changed,
+        "incomplete": {"base": note_b, "candidate": note_c},
+        "grid": grid,
+        "methods": methods,
+        "cells": cells,
+        "overall": overall,
+        "newly_failed": jobs(newly_failed),
+        "newly_ok": jobs(newly_ok),
+        "version_changes": version_changes,
+        "notes": notes,
+        "regression": bool(regression),
+    }
 
 
 def _md(label: Any) -> str:
@@ -278,71 +351,112 @@ def render_markdown(report: dict[str, Any]) -> str:
     """A mail- or CI-comment-ready summary."""
     det = report.get("mode", "deterministic") == "deterministic"
     head = "REGRESSION" if report["regression"] else "no regression"
-    lines = [f"## bench compare: {head}", "",
-             f"base `{report['base']}` -> candidate `{report['candidate']}`; metrics: "
-             f"{', '.join(report['metrics'])}; tolerance {report['tolerance']}, "
-             f"alpha {report['alpha']}", ""]
+    lines = [
+        f"## bench compare: {head}",
+        "",
+        (
+            f"base `{report['base']}` -> candidate `{report['candidate']}`; metrics: "
+            f"{', '.join(report['metrics'])}; tolerance {report['tolerance']}, "
+            f"alpha {report['alpha']}"
+        ),
+        "",
+    ]
     if det:
-        lines += [f"Deterministic runs (same seed, folds and preprocessing): a drop beyond "
-                  f"{report['tolerance']} (metric units) in any method x dataset, method mean or "
-                  "overall mean is a regression; no statistical test.", ""]
+        lines += [
+            (
+                f"Deterministic runs (same seed, folds and preprocessing): a drop beyond "
+                f"{report['tolerance']} (metric units) in any method x dataset, method mean or "
+                "overall mean is a regression; no statistical test."
+            ),
+            "",
+        ]
     else:
-        lines += [f"Settings differ: two-sided Wilcoxon signed-rank over per-dataset means, "
-                  f"Holm-corrected across {report['n_tests']} tests ((methods + overall) x "
-                  f"metrics); a regression needs p_holm < {report['alpha']} and a drop beyond "
-                  f"{report['tolerance']}.", ""]
-        lines += [f"- {_md(c['setting'])}: {c['base']} -> {c['candidate']}"
-                  for c in report["settings_changes"]] + [""]
+        lines += [
+            (
+                f"Settings differ: two-sided Wilcoxon signed-rank over per-dataset means, "
+                f"Holm-corrected across {report['n_tests']} tests ((methods + overall) x "
+                f"metrics); a regression needs p_holm < {report['alpha']} and a drop beyond "
+                f"{report['tolerance']}."
+            ),
+            "",
+        ]
+        lines += [
+            f"- {_md(c['setting'])}: {c['base']} -> {c['candidate']}"
+            for c in report["settings_changes"]
+        ] + [""]
     for side in ("base", "candidate"):
         if report.get("incomplete", {}).get(side):
             lines += [f"**{side.capitalize()} run incomplete**: {report['incomplete'][side]}", ""]
     if report.get("notes"):
         lines += [f"Note: {n}" for n in report["notes"]] + [""]
-    table = ["| metric | method | base | candidate | change | p | datasets beyond tolerance |",
-             "|---|---|---|---|---|---|---|"]
+    table = [
+        "| metric | method | base | candidate | change | p | datasets beyond tolerance |",
+        "|---|---|---|---|---|---|---|",
+    ]
 
     def row(r: dict[str, Any], moves: dict[str, float]) -> str:
         p = "-" if r.get("p_holm") is None else f"{r['p_holm']:.3g}"
-        return (f"| {_md(r['metric'])} | {_md(r['method'])} | {r['mean_base']:.4f} | "
-                f"{r['mean_cand']:.4f} | {r['mean_change']:+.4f} | {p} | {_moves(moves)} |")
+        return (
+            f"| {_md(r['metric'])} | {_md(r['method'])} | {r['mean_base']:.4f} | "
+            f"{r['mean_cand']:.4f} | {r['mean_change']:+.4f} | {p} | {_moves(moves)} |"
+        )
 
-    for title, verdict, key in (("Regressions", "regression", "regressed_datasets"),
-                                ("Improvements", "improvement", "improved_datasets")):
+    for title, verdict, key in (
+        ("Regressions", "regression", "regressed_datasets"),
+        ("Improvements", "improvement", "improved_datasets"),
+    ):
         rows = [r for r in report["methods"] if r["verdict"] == verdict or (det and r.get(key))]
         if rows:
             lines += [f"### {title}", ""] + table + [row(r, r.get(key, {})) for r in rows] + [""]
     # with different settings a dataset's move decides nothing, but it is still named
-    quiet = [r for r in report["methods"] if not det and r["verdict"] == "same"
-             and (r.get("regressed_datasets") or r.get("improved_datasets"))]
+    quiet = [
+        r
+        for r in report["methods"]
+        if not det
+        and r["verdict"] == "same"
+        and (r.get("regressed_datasets") or r.get("improved_datasets"))
+    ]
     if quiet:
         lines += ["### Datasets beyond tolerance in methods without a significant change", ""]
-        lines += table + [row(r, r["regressed_datasets"] | r["improved_datasets"])
-                          for r in quiet] + [""]
+        lines += (
+            table + [row(r, r["regressed_datasets"] | r["improved_datasets"]) for r in quiet] + [""]
+        )
     overall = [o for o in report.get("overall", []) if o["mean_base"] is not None]
     if overall:
         lines += ["### Overall (mean over methods x datasets)", ""]
         for o in overall:
             p = "" if o.get("p_holm") is None else f", p_holm {o['p_holm']:.3g}"
-            lines.append(f"- {o['metric']}: {o['mean_base']:.4f} -> {o['mean_cand']:.4f} "
-                         f"({o['mean_change']:+.4f}{p}): {o['verdict']}")
+            lines.append(
+                f"- {o['metric']}: {o['mean_base']:.4f} -> {o['mean_cand']:.4f} "
+                f"({o['mean_change']:+.4f}{p}): {o['verdict']}"
+            )
         lines.append("")
-    for title, key in (("Jobs that succeeded in the base and fail now", "newly_failed"),
-                       ("Jobs that failed in the base and succeed now", "newly_ok")):
+    for title, key in (
+        ("Jobs that succeeded in the base and fail now", "newly_failed"),
+        ("Jobs that failed in the base and succeed now", "newly_ok"),
+    ):
         if report.get(key):
             lines += [f"### {title}", ""]
-            lines += [f"- {j['dataset']} {j['method']} repeat {j['repeat']} fold {j['fold']}: "
-                      f"{j['status']}" for j in report[key][:50]]
+            lines += [
+                f"- {j['dataset']} {j['method']} repeat {j['repeat']} fold {j['fold']}: "
+                f"{j['status']}"
+                for j in report[key][:50]
+            ]
             if len(report[key]) > 50:
                 lines.append(f"- and {len(report[key]) - 50} more")
             lines.append("")
     grid = report.get("grid") or {}
-    changes = [f"- {what.replace('_', ' ')}: {', '.join(grid[what])}"
-               for what in ("methods_added", "methods_removed", "datasets_added",
-                            "datasets_removed") if grid.get(what)]
+    changes = [
+        f"- {what.replace('_', ' ')}: {', '.join(grid[what])}"
+        for what in ("methods_added", "methods_removed", "datasets_added", "datasets_removed")
+        if grid.get(what)
+    ]
     for side in ("base", "candidate"):
         if grid.get(f"shared_cells_jobs_only_in_{side}"):
-            changes.append(f"- {grid[f'shared_cells_jobs_only_in_{side}']} jobs of shared methods "
-                           f"and datasets only in the {side}")
+            changes.append(
+                f"- {grid[f'shared_cells_jobs_only_in_{side}']} jobs of shared methods "
+                f"and datasets only in the {side}"
+            )
     if changes:
         lines += [f"### Grid changes (verdict on the {grid['shared_jobs']} shared jobs)", ""]
         lines += changes + [""]

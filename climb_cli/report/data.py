@@ -73,11 +73,21 @@ def cell_matrix(results: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, pd.Da
     methods = sorted(results["method"].unique())
     datasets = sorted(results["dataset"].unique())
     ok = results[(results["status"] == "ok") & results[metric].notna()]
-    scores = (ok.groupby(["dataset", "method"])[metric].mean().unstack("method")
-              .reindex(index=datasets, columns=methods).astype(float))
+    scores = (
+        ok.groupby(["dataset", "method"])[metric]
+        .mean()
+        .unstack("method")
+        .reindex(index=datasets, columns=methods)
+        .astype(float)
+    )
     bad = results[results["status"].isin(FAILED_STATUSES)]
-    failed = (bad.groupby(["dataset", "method"]).size().unstack("method")
-              .reindex(index=datasets, columns=methods).notna())
+    failed = (
+        bad.groupby(["dataset", "method"])
+        .size()
+        .unstack("method")
+        .reindex(index=datasets, columns=methods)
+        .notna()
+    )
     scores = scores.mask(failed)
     scores.columns.name = failed.columns.name = "method"
     return scores, failed
@@ -88,8 +98,9 @@ def score_matrix(results: pd.DataFrame, metric: str) -> pd.DataFrame:
     return cell_matrix(results, metric)[0]
 
 
-def rank_matrix(scores: pd.DataFrame, greater_is_better: bool,
-                failed: pd.DataFrame | None = None) -> pd.DataFrame:
+def rank_matrix(
+    scores: pd.DataFrame, greater_is_better: bool, failed: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Ranks within each dataset (module rule); without ``failed`` every missing cell is failed."""
     if failed is None:
         failed = scores.isna()
@@ -105,9 +116,10 @@ def rank_matrix(scores: pd.DataFrame, greater_is_better: bool,
 def identical_groups(results: pd.DataFrame, metric: str) -> list[list[str]]:
     """Groups of methods with the same status and value on every (dataset, repeat, fold)."""
     rows = results.assign(value=results[metric].where(results["status"] == "ok").round(12))
-    key = (rows["status"].astype(str) + ":" + rows["value"].astype(str))
-    table = rows.assign(key=key).pivot_table(index=["dataset", "repeat", "fold"],
-                                             columns="method", values="key", aggfunc="first")
+    key = rows["status"].astype(str) + ":" + rows["value"].astype(str)
+    table = rows.assign(key=key).pivot_table(
+        index=["dataset", "repeat", "fold"], columns="method", values="key", aggfunc="first"
+    )
     has_value = rows[rows["value"].notna()]["method"].unique()
     groups: dict[tuple[str, ...], list[str]] = {}
     for m in sorted(has_value):
@@ -122,15 +134,29 @@ def method_parts(results: pd.DataFrame) -> pd.DataFrame:
     def lab(name: str, params: str) -> str:
         return label(name, json.loads(params) if params else {})
 
-    cols = ["method", "resampler", "resampler_params", "class_weight", "class_weight_params",
-            "threshold", "threshold_params", "classifier", "classifier_params"]
+    cols = [
+        "method",
+        "resampler",
+        "resampler_params",
+        "class_weight",
+        "class_weight_params",
+        "threshold",
+        "threshold_params",
+        "classifier",
+        "classifier_params",
+    ]
     parts = results[cols].drop_duplicates("method").set_index("method")
-    return pd.DataFrame({
-        "resampler": [lab(r.resampler, r.resampler_params) for r in parts.itertuples()],
-        "class_weight": [lab(r.class_weight, r.class_weight_params) for r in parts.itertuples()],
-        "threshold": [lab(r.threshold, r.threshold_params) for r in parts.itertuples()],
-        "classifier": [lab(r.classifier, r.classifier_params) for r in parts.itertuples()],
-    }, index=parts.index)
+    return pd.DataFrame(
+        {
+            "resampler": [lab(r.resampler, r.resampler_params) for r in parts.itertuples()],
+            "class_weight": [
+                lab(r.class_weight, r.class_weight_params) for r in parts.itertuples()
+            ],
+            "threshold": [lab(r.threshold, r.threshold_params) for r in parts.itertuples()],
+            "classifier": [lab(r.classifier, r.classifier_params) for r in parts.itertuples()],
+        },
+        index=parts.index,
+    )
 
 
 def baselines(results: pd.DataFrame, baseline: str | None = None) -> dict[str, str | None]:
@@ -143,7 +169,10 @@ def baselines(results: pd.DataFrame, baseline: str | None = None) -> dict[str, s
     parts = method_parts(results)
     if baseline is not None:
         return {m: baseline for m in parts.index}
-    plain = parts[(parts.resampler == "none") & (parts.class_weight == "none")
-                  & (parts.threshold == "default")]
+    plain = parts[
+        (parts.resampler == "none")
+        & (parts.class_weight == "none")
+        & (parts.threshold == "default")
+    ]
     by_clf = dict(zip(plain.classifier, plain.index))
     return {m: by_clf.get(parts.loc[m, "classifier"]) for m in parts.index}

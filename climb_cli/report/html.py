@@ -84,8 +84,10 @@ def table(df: pd.DataFrame, best: pd.DataFrame | None = None, index: bool = Fals
             is_best = bool(best is not None and col in best.columns and best.iloc[i][col])
             cells.append(_cell(v, is_best))
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<table class="sortable"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table>')
+    return (
+        f'<table class="sortable"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def image(path: Path, alt: str) -> str:
@@ -100,10 +102,12 @@ def page(title: str, sections: list[tuple[str, str]], notes: list[str] | None = 
     nav = "".join(f'<a href="#s{i}">{html.escape(t)}</a>' for i, (t, _) in enumerate(sections))
     warn = "".join(f'<p class="incomplete">{html.escape(n)}</p>' for n in notes or [])
     parts = [f'<h2 id="s{i}">{html.escape(t)}</h2>\n{b}' for i, (t, b) in enumerate(sections)]
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-            f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
-            f"<h1>{html.escape(title)}</h1>{warn}<nav>{nav}</nav>{''.join(parts)}"
-            f"<script>{_SCRIPT}</script></body></html>")
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1>{warn}<nav>{nav}</nav>{''.join(parts)}"
+        f"<script>{_SCRIPT}</script></body></html>"
+    )
 
 
 def escape(s: str) -> str:

@@ -23,8 +23,19 @@ import pandas as pd
 from climb_cli.errors import ResultsError
 from climb_cli.report.data import baselines, cell_matrix, rank_matrix
 
-COLUMNS = ["rank", "method", "mean", "std", "mean_rank", "n_datasets", "wins", "vs_baseline",
-           "n_ok", "n_failed", "n_skipped"]
+COLUMNS = [
+    "rank",
+    "method",
+    "mean",
+    "std",
+    "mean_rank",
+    "n_datasets",
+    "wins",
+    "vs_baseline",
+    "n_ok",
+    "n_failed",
+    "n_skipped",
+]
 
 
 def metric_direction(metric: str) -> bool:
@@ -47,12 +58,15 @@ def available_metrics(results: pd.DataFrame) -> list[str]:
 def check_metric(results: pd.DataFrame, metric: str) -> None:
     """ResultsError naming the available metrics when ``metric`` is not stored."""
     if metric not in results.columns or metric not in available_metrics(results):
-        raise ResultsError(f"metric '{metric}' is not in these results. "
-                           f"Available metrics are: {', '.join(available_metrics(results))}.")
+        raise ResultsError(
+            f"metric '{metric}' is not in these results. "
+            f"Available metrics are: {', '.join(available_metrics(results))}."
+        )
 
 
-def pair_outcomes(scores: pd.DataFrame, failed: pd.DataFrame, method: str, base: str,
-                  greater: bool) -> tuple[int, int, int]:
+def pair_outcomes(
+    scores: pd.DataFrame, failed: pd.DataFrame, method: str, base: str, greater: bool
+) -> tuple[int, int, int]:
     """(wins, ties, losses) of ``method`` against ``base`` over datasets where both apply; a failure
     loses against a score (the worst-rank rule), two failures are a tie."""
     applies = (scores[[method, base]].notna() | failed[[method, base]]).all(axis=1)
@@ -80,26 +94,35 @@ def leaderboard(results: pd.DataFrame, metric: str, baseline: str | None = None)
         if b is not None and b != m and b in scores.columns:
             vs[m] = "/".join(map(str, pair_outcomes(scores, failed, m, b, greater)))
     any_failed = failed.any(axis=0)
-    board = pd.DataFrame({
-        "method": scores.columns,
-        "mean": scores.mean(axis=0).mask(any_failed).to_numpy(),
-        "std": scores.std(axis=0, ddof=1).mask(any_failed).to_numpy(),
-        "mean_rank": ranks.mean(axis=0).to_numpy(),
-        "n_datasets": scores.notna().sum(axis=0).to_numpy(),
-        "wins": (ranks.eq(ranks.min(axis=1), axis=0) & scores.notna()).sum(axis=0).to_numpy(),
-        "vs_baseline": [vs[m] for m in scores.columns],
-        "n_ok": [int((status.get_group(m) == "ok").sum()) for m in scores.columns],
-        "n_failed": [int(status.get_group(m).isin(FAILED_STATUSES).sum()) for m in scores.columns],
-        "n_skipped": [int((status.get_group(m) == "skipped").sum()) for m in scores.columns],
-    })
-    board = board.sort_values(["mean_rank", "mean", "method"], ascending=[True, not greater, True],
-                              kind="stable", na_position="last")
+    board = pd.DataFrame(
+        {
+            "method": scores.columns,
+            "mean": scores.mean(axis=0).mask(any_failed).to_numpy(),
+            "std": scores.std(axis=0, ddof=1).mask(any_failed).to_numpy(),
+            "mean_rank": ranks.mean(axis=0).to_numpy(),
+            "n_datasets": scores.notna().sum(axis=0).to_numpy(),
+            "wins": (ranks.eq(ranks.min(axis=1), axis=0) & scores.notna()).sum(axis=0).to_numpy(),
+            "vs_baseline": [vs[m] for m in scores.columns],
+            "n_ok": [int((status.get_group(m) == "ok").sum()) for m in scores.columns],
+            "n_failed": [
+                int(status.get_group(m).isin(FAILED_STATUSES).sum()) for m in scores.columns
+            ],
+            "n_skipped": [int((status.get_group(m) == "skipped").sum()) for m in scores.columns],
+        }
+    )
+    board = board.sort_values(
+        ["mean_rank", "mean", "method"],
+        ascending=[True, not greater, True],
+        kind="stable",
+        na_position="last",
+    )
     board.insert(0, "rank", np.arange(1, len(board) + 1))
     return board.reset_index(drop=True)[COLUMNS]
 
 
-def leaderboards(results: pd.DataFrame, metrics: list[str] | None = None,
-                 baseline: str | None = None) -> dict[str, pd.DataFrame]:
+def leaderboards(
+    results: pd.DataFrame, metrics: list[str] | None = None, baseline: str | None = None
+) -> dict[str, pd.DataFrame]:
     """A leaderboard per metric (all stored metrics when none are named)."""
     if results.empty:
         raise ResultsError("the results table is empty: no job has finished yet")
@@ -110,13 +133,16 @@ def leaderboards(results: pd.DataFrame, metrics: list[str] | None = None,
 def to_long(boards: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """All leaderboards in one table with a ``metric`` column."""
     return pd.concat([b.assign(metric=m) for m, b in boards.items()], ignore_index=True)[
-        ["metric", *COLUMNS]]
+        ["metric", *COLUMNS]
+    ]
 
 
 def markdown_table(df: pd.DataFrame) -> str:
     """A GitHub-flavoured markdown table."""
-    lines = ["| " + " | ".join(md_escape(str(c)) for c in df.columns) + " |",
-             "|" + "---|" * len(df.columns)]
+    lines = [
+        "| " + " | ".join(md_escape(str(c)) for c in df.columns) + " |",
+        "|" + "---|" * len(df.columns),
+    ]
     for rec in df.itertuples(index=False):
         lines.append("| " + " | ".join(_fmt(v) for v in rec) + " |")
     return "\n".join(lines)

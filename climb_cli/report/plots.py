@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from climb_cli.report.data import rank_matrix
 from climb_cli.report.leaderboard import metric_direction
 
 
-def _plt():  # type: ignore[no-untyped-def]
+def _plt() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -20,7 +20,7 @@ def _plt():  # type: ignore[no-untyped-def]
     return plt
 
 
-def _save(fig, out_dir: Path, name: str) -> list[Path]:  # type: ignore[no-untyped-def]
+def _save(fig: Any, out_dir: Path, name: str) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / f"{name}.png", out_dir / f"{name}.svg"]
     fig.savefig(paths[0], dpi=110, bbox_inches="tight")
@@ -34,15 +34,22 @@ def _safe(label: object) -> str:
     return str(label).replace("$", r"\$")
 
 
-def _top(scores: pd.DataFrame, metric: str, n: int, failed: pd.DataFrame | None = None
-         ) -> list[str]:
+def _top(
+    scores: pd.DataFrame, metric: str, n: int, failed: pd.DataFrame | None = None
+) -> list[str]:
     ranks = rank_matrix(scores, metric_direction(metric), failed).mean(axis=0)
     return list(ranks.sort_values(kind="stable", na_position="last").index[:n])
 
 
-def cd_diagram(scores: pd.DataFrame, metric: str, out_dir: Path, test: dict | None = None,
-               failed: pd.DataFrame | None = None, max_methods: int = 20,
-               alpha: float = 0.05) -> list[Path]:
+def cd_diagram(
+    scores: pd.DataFrame,
+    metric: str,
+    out_dir: Path,
+    test: dict[str, Any] | None = None,
+    failed: pd.DataFrame | None = None,
+    max_methods: int = 20,
+    alpha: float = 0.05,
+) -> list[Path]:
     """Critical-difference diagram of the test ranks (scikit-posthocs) with the report's Nemenyi
     CD; the top ``max_methods`` are drawn, the CD and p-values are those of the full test."""
     import scikit_posthocs as sp
@@ -58,26 +65,43 @@ def cd_diagram(scores: pd.DataFrame, metric: str, out_dir: Path, test: dict | No
     if f["p_value"] is not None:
         cd = (test or {}).get("nemenyi_cd") or nemenyi_cd(f["n_methods"], f["n_datasets"], alpha)
         p = nemenyi_pvalues(scores, greater, failed).loc[shown, shown]
-        sp.critical_difference_diagram(ranks[shown].rename(index=_safe),
-                                       p.rename(index=_safe, columns=_safe), ax=ax,
-                                       alpha=alpha, label_fmt_left="{label} ({rank:.2f})  ",
-                                       label_fmt_right="  ({rank:.2f}) {label}",
-                                       text_h_margin=0.3)
-        part = (f"top {len(shown)} of {f['n_methods']} methods shown; " if len(shown) < len(ranks)
-                else "")
-        ax.set_title(f"Mean test ranks by {metric} over {f['n_datasets']} datasets (1 = best); "
-                     f"{part}Nemenyi CD = {cd:.2f} (k={f['n_methods']}) at alpha={alpha}\n"
-                     "bars join methods not significantly different", fontsize=9)
+        sp.critical_difference_diagram(
+            ranks[shown].rename(index=_safe),
+            p.rename(index=_safe, columns=_safe),
+            ax=ax,
+            alpha=alpha,
+            label_fmt_left="{label} ({rank:.2f})  ",
+            label_fmt_right="  ({rank:.2f}) {label}",
+            text_h_margin=0.3,
+        )
+        part = (
+            f"top {len(shown)} of {f['n_methods']} methods shown; "
+            if len(shown) < len(ranks)
+            else ""
+        )
+        ax.set_title(
+            f"Mean test ranks by {metric} over {f['n_datasets']} datasets (1 = best); "
+            f"{part}Nemenyi CD = {cd:.2f} (k={f['n_methods']}) at alpha={alpha}\n"
+            "bars join methods not significantly different",
+            fontsize=9,
+        )
     else:
-        ax.text(0.5, 0.5, f"No critical-difference diagram: {f['note']}", ha="center",
-                va="center", wrap=True)
+        ax.text(
+            0.5,
+            0.5,
+            f"No critical-difference diagram: {f['note']}",
+            ha="center",
+            va="center",
+            wrap=True,
+        )
         ax.set_axis_off()
         ax.set_title(f"Critical-difference diagram ({metric})")
     return _save(fig, out_dir, f"cd_{metric}")
 
 
-def rank_heatmap(results: pd.DataFrame, scores: pd.DataFrame, metric: str, out_dir: Path,
-                 max_methods: int = 30) -> list[Path]:
+def rank_heatmap(
+    results: pd.DataFrame, scores: pd.DataFrame, metric: str, out_dir: Path, max_methods: int = 30
+) -> list[Path]:
     """Heatmap of ranks, datasets x methods (best methods first)."""
     plt = _plt()
     from climb_cli.report.data import cell_matrix
@@ -96,8 +120,9 @@ def rank_heatmap(results: pd.DataFrame, scores: pd.DataFrame, metric: str, out_d
     return _save(fig, out_dir, f"ranks_{metric}")
 
 
-def score_distribution(results: pd.DataFrame, metric: str, out_dir: Path,
-                       max_methods: int = 20) -> list[Path]:
+def score_distribution(
+    results: pd.DataFrame, metric: str, out_dir: Path, max_methods: int = 20
+) -> list[Path]:
     """Distribution over datasets of per-dataset fold means, per method (box plot)."""
     from climb_cli.report.data import cell_matrix
 
@@ -114,8 +139,9 @@ def score_distribution(results: pd.DataFrame, metric: str, out_dir: Path,
     return _save(fig, out_dir, f"distribution_{metric}")
 
 
-def score_vs_imbalance(results: pd.DataFrame, metric: str, irs: pd.Series, out_dir: Path,
-                       max_methods: int = 6) -> list[Path]:
+def score_vs_imbalance(
+    results: pd.DataFrame, metric: str, irs: pd.Series, out_dir: Path, max_methods: int = 6
+) -> list[Path]:
     """Per-dataset score against the dataset's imbalance ratio (log scale) for the top methods."""
     from climb_cli.report.data import cell_matrix
 
@@ -136,18 +162,25 @@ def score_vs_imbalance(results: pd.DataFrame, metric: str, irs: pd.Series, out_d
     return _save(fig, out_dir, f"vs_imbalance_{metric}")
 
 
-def all_plots(results: pd.DataFrame, metric: str, irs: pd.Series, out_dir: Path,
-              test: dict | None = None) -> list[Path]:
+def all_plots(
+    results: pd.DataFrame,
+    metric: str,
+    irs: pd.Series,
+    out_dir: Path,
+    test: dict[str, Any] | None = None,
+) -> list[Path]:
     """Every figure for one metric (``test``: the report's statistics, so the CD is the same)."""
     from climb_cli.report.data import cell_matrix
 
     scores, failed = cell_matrix(results, metric)
     alpha = (test or {}).get("alpha", 0.05)
-    return [*cd_diagram(scores, metric, out_dir, test, failed, alpha=alpha),
-            *rank_heatmap(results, scores, metric, out_dir),
-            *score_distribution(results, metric, out_dir),
-            *score_vs_imbalance(results, metric, irs, out_dir),
-            *chosen_values(results, out_dir)]
+    return [
+        *cd_diagram(scores, metric, out_dir, test, failed, alpha=alpha),
+        *rank_heatmap(results, scores, metric, out_dir),
+        *score_distribution(results, metric, out_dir),
+        *score_vs_imbalance(results, metric, irs, out_dir),
+        *chosen_values(results, out_dir),
+    ]
 
 
 def chosen_values(results: pd.DataFrame, out_dir: Path) -> list[Path]:

@@ -36,8 +36,11 @@ def markdown(ctx: Context, notes: list[str], top: int | None = None) -> str:
     """The whole report as GitHub-flavoured markdown."""
     parts = [md_escape(n) for n in notes] + ([""] if notes else [])
     if len(ctx.metrics) > TOC_OVER:
-        parts += ["Contents:", ""] + [f"{i}. {md_escape(heading(m))}"
-                                      for i, m in enumerate(ctx.metrics, 1)] + [""]
+        parts += (
+            ["Contents:", ""]
+            + [f"{i}. {md_escape(heading(m))}" for i, m in enumerate(ctx.metrics, 1)]
+            + [""]
+        )
     for m in ctx.metrics:
         parts += [f"## {md_escape(heading(m))}", ""]
         for b in blocks(ctx, m):
@@ -58,21 +61,36 @@ def as_json(ctx: Context, notes: list[str], runs: list[str]) -> str:
     """The whole report as JSON: notes, leaderboards, statistics, by_factor and every view."""
     from climb_cli.report.views import FACTORS, by_factor
 
-    doc: dict[str, Any] = {"notes": notes, "runs": runs,
-                           "leaderboards": _records(to_long(ctx.boards)), "statistics": {},
-                           "by_factor": {}, "views": {}}
+    doc: dict[str, Any] = {
+        "notes": notes,
+        "runs": runs,
+        "leaderboards": _records(to_long(ctx.boards)),
+        "statistics": {},
+        "by_factor": {},
+        "views": {},
+    }
     for m in ctx.metrics:
         s = ctx.stats[m]
         doc["statistics"][m] = {
-            "friedman": s["friedman"], "nemenyi_cd": s["nemenyi_cd"],
-            "wilcoxon_holm": _records(s["wilcoxon_holm"]), "identical": s["identical"],
-            **({"bayesian": _records(s["bayesian"])} if "bayesian" in s else {})}
-        doc["by_factor"][m] = {f: _records(by_factor(ctx.results, m, f))
-                               for f in ([ctx.group_by] if ctx.group_by else FACTORS)}
-        doc["views"][m] = [{"view": b.key, "title": b.title,
-                            **({"rows": _records(b.table)} if b.table is not None else
-                               {"text": b.text})}
-                           for b in blocks(ctx, m) if not b.figures]
+            "friedman": s["friedman"],
+            "nemenyi_cd": s["nemenyi_cd"],
+            "wilcoxon_holm": _records(s["wilcoxon_holm"]),
+            "identical": s["identical"],
+            **({"bayesian": _records(s["bayesian"])} if "bayesian" in s else {}),
+        }
+        doc["by_factor"][m] = {
+            f: _records(by_factor(ctx.results, m, f))
+            for f in ([ctx.group_by] if ctx.group_by else FACTORS)
+        }
+        doc["views"][m] = [
+            {
+                "view": b.key,
+                "title": b.title,
+                **({"rows": _records(b.table)} if b.table is not None else {"text": b.text}),
+            }
+            for b in blocks(ctx, m)
+            if not b.figures
+        ]
     return json.dumps(doc, indent=2)
 
 
@@ -96,32 +114,54 @@ def rich_table(df: pd.DataFrame, title: str) -> Any:
     cells = [[_cell(v) for v in rec] for rec in df.itertuples(index=False)]
     for j, col in enumerate(df.columns):
         longest = max([len(r[j]) for r in cells] or [0])
-        numeric = (pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col])
-                   or col in _NUMBERS)
+        numeric = (
+            pd.api.types.is_numeric_dtype(df[col])
+            and not pd.api.types.is_bool_dtype(df[col])
+            or col in _NUMBERS
+        )
         # long labels wrap (folded, never cut); short values keep their width
         flexible = not numeric and longest > 12
-        table.add_column(Text(str(col)), overflow="fold", no_wrap=not flexible,
-                         min_width=None if flexible else max(longest, 1),
-                         justify="right" if numeric else "left")
+        table.add_column(
+            Text(str(col)),
+            overflow="fold",
+            no_wrap=not flexible,
+            min_width=None if flexible else max(longest, 1),
+            justify="right" if numeric else "left",
+        )
     for row in cells:
         table.add_row(*[Text(c) for c in row])
     return table
 
 
-def terminal(ctx: Context, notes: list[str], top: int | None = DEFAULT_TOP, wide: bool = False,
-             width: int = 80) -> str:
+def terminal(
+    ctx: Context,
+    notes: list[str],
+    top: int | None = DEFAULT_TOP,
+    wide: bool = False,
+    width: int = 80,
+) -> str:
     """The report for a terminal of ``width`` columns (compact columns unless ``wide``)."""
     from rich.console import Console
     from rich.text import Text
 
     buf = io.StringIO()
-    console = Console(file=buf, width=width, force_terminal=False, color_system=None,
-                      highlight=False, markup=False, emoji=False)
+    console = Console(
+        file=buf,
+        width=width,
+        force_terminal=False,
+        color_system=None,
+        highlight=False,
+        markup=False,
+        emoji=False,
+    )
     for n in notes:
         console.print(Text(n))
     if len(ctx.metrics) > TOC_OVER:
-        console.print(Text("Contents: " + "; ".join(f"{i}. {heading(m)}"
-                                                     for i, m in enumerate(ctx.metrics, 1))))
+        console.print(
+            Text(
+                "Contents: " + "; ".join(f"{i}. {heading(m)}" for i, m in enumerate(ctx.metrics, 1))
+            )
+        )
     for m in ctx.metrics:
         for b in blocks(ctx, m):
             if b.figures or (b.wide_only and not wide):

@@ -18,8 +18,14 @@ import pandas as pd
 
 from climb_cli.report.data import baselines, cell_matrix, identical_groups
 from climb_cli.report.leaderboard import metric_direction
-from climb_cli.report.views import (FACTORS, best_per_classifier, by_factor, by_imbalance_level,
-                                    chosen_hyperparameters, dataset_table)
+from climb_cli.report.views import (
+    FACTORS,
+    best_per_classifier,
+    by_factor,
+    by_imbalance_level,
+    chosen_hyperparameters,
+    dataset_table,
+)
 
 
 @dataclass
@@ -52,8 +58,9 @@ class Context:
     stats: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def statistics(results: pd.DataFrame, metric: str, baseline: str | None, alpha: float,
-               rope: float | None) -> dict[str, Any]:
+def statistics(
+    results: pd.DataFrame, metric: str, baseline: str | None, alpha: float, rope: float | None
+) -> dict[str, Any]:
     """Friedman + Iman-Davenport, Nemenyi CD, Wilcoxon-Holm, optional Bayesian, identical methods."""
     from climb_cli.report import stats
 
@@ -79,23 +86,32 @@ def stats_text(st: dict[str, Any], alpha: float) -> str:
     else:
         p_ff = f["iman_davenport_p"]
         verdict = "differ" if p_ff < alpha else "do not differ significantly"
-        head = (f"Friedman test over {f['n_datasets']} datasets x {f['n_methods']} methods: "
-                f"chi2 = {f['statistic']:.3f}, p = {f['p_value']:.3g}; Iman-Davenport "
-                f"F = {f['iman_davenport_f']:.3f}, p = {p_ff:.3g} -> methods {verdict} at "
-                f"alpha={alpha}. Nemenyi critical difference of mean ranks: "
-                f"{st['nemenyi_cd']:.3f} (k={f['n_methods']}, N={f['n_datasets']})"
-                + ("." if p_ff < alpha else "; pairwise differences are not interpreted since "
-                   "the Friedman test does not reject.")
-                + " Test ranks: mean ranks over these datasets (the CD diagram's); the "
-                  "leaderboard's mean_rank is over every dataset where a method applies.")
+        head = (
+            f"Friedman test over {f['n_datasets']} datasets x {f['n_methods']} methods: "
+            f"chi2 = {f['statistic']:.3f}, p = {f['p_value']:.3g}; Iman-Davenport "
+            f"F = {f['iman_davenport_f']:.3f}, p = {p_ff:.3g} -> methods {verdict} at "
+            f"alpha={alpha}. Nemenyi critical difference of mean ranks: "
+            f"{st['nemenyi_cd']:.3f} (k={f['n_methods']}, N={f['n_datasets']})"
+            + (
+                "."
+                if p_ff < alpha
+                else "; pairwise differences are not interpreted since "
+                "the Friedman test does not reject."
+            )
+            + " Test ranks: mean ranks over these datasets (the CD diagram's); the "
+            "leaderboard's mean_rank is over every dataset where a method applies."
+        )
         if f["note"]:
             head += f" Note: {f['note']}."
     if f["methods_left_out"]:
-        head += (f" Left out of the tests (no value on any dataset): "
-                 f"{', '.join(f['methods_left_out'])}.")
+        head += (
+            f" Left out of the tests (no value on any dataset): {', '.join(f['methods_left_out'])}."
+        )
     if f["datasets_left_out"]:
-        head += (f" {f['datasets_left_out']} of {f['n_datasets_total']} datasets left out of the "
-                 "Friedman test (not every tested method applies there, or no method has a score).")
+        head += (
+            f" {f['datasets_left_out']} of {f['n_datasets_total']} datasets left out of the "
+            "Friedman test (not every tested method applies there, or no method has a score)."
+        )
     return head
 
 
@@ -108,12 +124,23 @@ def _by_board(table: pd.DataFrame, board: pd.DataFrame) -> pd.DataFrame:
 
 def _leaderboard(ctx: Context, metric: str) -> list[Block]:
     b = ctx.boards[metric]
-    ms = ["failed on some" if np.isnan(m) and nf else "" if np.isnan(m) else
-          f"{m:.3f}" + ("" if np.isnan(s) else f" ± {s:.3f}")
-          for m, s, nf in zip(b["mean"], b["std"], b["n_failed"])]
-    compact = pd.DataFrame({"#": b["rank"], "method": b["method"], "mean ± std": ms,
-                            "mean rank": [f"{r:.2f}" for r in b["mean_rank"]],
-                            "n": b["n_datasets"]})
+    ms = [
+        "failed on some"
+        if np.isnan(m) and nf
+        else ""
+        if np.isnan(m)
+        else f"{m:.3f}" + ("" if np.isnan(s) else f" ± {s:.3f}")
+        for m, s, nf in zip(b["mean"], b["std"], b["n_failed"])
+    ]
+    compact = pd.DataFrame(
+        {
+            "#": b["rank"],
+            "method": b["method"],
+            "mean ± std": ms,
+            "mean rank": [f"{r:.2f}" for r in b["mean_rank"]],
+            "n": b["n_datasets"],
+        }
+    )
     return [Block("leaderboard", "", table=b, compact=compact, per_method=True)]
 
 
@@ -122,23 +149,47 @@ def _tests(ctx: Context, metric: str) -> list[Block]:
     out = [Block("statistics", "statistical tests", text=stats_text(st, ctx.alpha))]
     if st["identical"]:
         groups = "; ".join(" = ".join(g) for g in st["identical"])
-        out.append(Block("identical", "identical methods", text=(
-            "Identical results, value for value on every fold (the options make no difference "
-            f"here, e.g. class weights after a fully balancing resampler): {groups}.")))
+        out.append(
+            Block(
+                "identical",
+                "identical methods",
+                text=(
+                    "Identical results, value for value on every fold (the options make no difference "
+                    f"here, e.g. class weights after a fully balancing resampler): {groups}."
+                ),
+            )
+        )
     board = ctx.boards[metric]
     w = st["wilcoxon_holm"]
     if len(w):
         w = _by_board(w, board)
-        compact = pd.DataFrame({"method": w["method"], "n": w["n_datasets"],
-                                "w/t/l": [f"{a}/{b}/{c}" for a, b, c in
-                                          zip(w["wins"], w["ties"], w["losses"])],
-                                "p_holm": ["" if np.isnan(p) else f"{p:.3g}" for p in w["p_holm"]],
-                                "verdict": w["verdict"]})
-        out.append(Block("wilcoxon", "against the baseline (Wilcoxon signed-rank, Holm-corrected)",
-                         table=w, compact=compact, per_method=True))
+        compact = pd.DataFrame(
+            {
+                "method": w["method"],
+                "n": w["n_datasets"],
+                "w/t/l": [f"{a}/{b}/{c}" for a, b, c in zip(w["wins"], w["ties"], w["losses"])],
+                "p_holm": ["" if np.isnan(p) else f"{p:.3g}" for p in w["p_holm"]],
+                "verdict": w["verdict"],
+            }
+        )
+        out.append(
+            Block(
+                "wilcoxon",
+                "against the baseline (Wilcoxon signed-rank, Holm-corrected)",
+                table=w,
+                compact=compact,
+                per_method=True,
+            )
+        )
     if "bayesian" in st and len(st["bayesian"]):
-        out.append(Block("bayesian", "Bayesian signed-rank test against the baseline",
-                         table=_by_board(st["bayesian"], board), per_method=True))
+        out.append(
+            Block(
+                "bayesian",
+                "Bayesian signed-rank test against the baseline",
+                table=_by_board(st["bayesian"], board),
+                per_method=True,
+            )
+        )
     return out
 
 
@@ -147,13 +198,20 @@ def _figures(ctx: Context, metric: str) -> list[Block]:
 
 
 def _factors(ctx: Context, metric: str) -> list[Block]:
-    return [Block(f"by_{f}", f"by {f}", table=by_factor(ctx.results, metric, f))
-            for f in ([ctx.group_by] if ctx.group_by else FACTORS)]
+    return [
+        Block(f"by_{f}", f"by {f}", table=by_factor(ctx.results, metric, f))
+        for f in ([ctx.group_by] if ctx.group_by else FACTORS)
+    ]
 
 
 def _best(ctx: Context, metric: str) -> list[Block]:
-    return [Block("best_per_classifier", "best remedy per classifier",
-                  table=best_per_classifier(ctx.results, metric))]
+    return [
+        Block(
+            "best_per_classifier",
+            "best remedy per classifier",
+            table=best_per_classifier(ctx.results, metric),
+        )
+    ]
 
 
 def _levels(ctx: Context, metric: str) -> list[Block]:
@@ -163,17 +221,32 @@ def _levels(ctx: Context, metric: str) -> list[Block]:
 
 def _datasets(ctx: Context, metric: str) -> list[Block]:
     scores, best = dataset_table(ctx.results, metric)
-    return [Block("datasets", "datasets x methods (best per dataset marked)",
-                  table=scores.reset_index(), best=best.reset_index().assign(dataset=False),
-                  wide_only=True)]
+    return [
+        Block(
+            "datasets",
+            "datasets x methods (best per dataset marked)",
+            table=scores.reset_index(),
+            best=best.reset_index().assign(dataset=False),
+            wide_only=True,
+        )
+    ]
 
 
 def _chosen(ctx: Context, metric: str) -> list[Block]:
     # independent of the metric: shown once, with the first one
     table = chosen_hyperparameters(ctx.results) if metric == ctx.metrics[0] else None
-    return ([Block("chosen_hyperparameters", "chosen hyperparameters (values chosen inside the "
-                   "training folds, times chosen over outer folds)", table=table)]
-            if table is not None and len(table) else [])
+    return (
+        [
+            Block(
+                "chosen_hyperparameters",
+                "chosen hyperparameters (values chosen inside the "
+                "training folds, times chosen over outer folds)",
+                table=table,
+            )
+        ]
+        if table is not None and len(table)
+        else []
+    )
 
 
 # The report, in order: add a view here and every format shows it.

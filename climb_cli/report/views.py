@@ -37,9 +37,14 @@ def by_factor(results: pd.DataFrame, metric: str, factor: str) -> pd.DataFrame:
     for value, methods in level.groupby(level).groups.items():
         cols = [m for m in methods if m in scores.columns]
         r = ranks[cols].to_numpy(dtype=float)
-        rows.append({factor: value,
-                     "mean_rank": float(np.nanmean(r)) if np.isfinite(r).any() else np.nan,
-                     "mean": _mean(scores[cols], failed[cols]), "n_methods": len(cols)})
+        rows.append(
+            {
+                factor: value,
+                "mean_rank": float(np.nanmean(r)) if np.isfinite(r).any() else np.nan,
+                "mean": _mean(scores[cols], failed[cols]),
+                "n_methods": len(cols),
+            }
+        )
     out = pd.DataFrame(rows).sort_values("mean_rank", kind="stable").reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out
@@ -57,13 +62,26 @@ def best_per_classifier(results: pd.DataFrame, metric: str) -> pd.DataFrame:
         sub, fsub = scores[cols], failed[cols]
         ranks = rank_matrix(sub, greater, fsub).mean(axis=0).sort_values(kind="stable")
         best = ranks.index[0]
-        plain = [m for m in cols if parts.loc[m, "resampler"] == "none"
-                 and parts.loc[m, "class_weight"] == "none" and parts.loc[m, "threshold"] == "default"]
+        plain = [
+            m
+            for m in cols
+            if parts.loc[m, "resampler"] == "none"
+            and parts.loc[m, "class_weight"] == "none"
+            and parts.loc[m, "threshold"] == "default"
+        ]
         best_mean = _mean(sub[[best]], fsub[[best]])
         base_mean = _mean(sub[plain[:1]], fsub[plain[:1]]) if plain else float("nan")
-        rows.append({"classifier": clf, "best_remedy": " + ".join(
-            f"{f}={parts.loc[best, f]}" for f in ("resampler", "class_weight", "threshold")),
-            "mean": best_mean, "baseline_mean": base_mean, "gain": best_mean - base_mean})
+        rows.append(
+            {
+                "classifier": clf,
+                "best_remedy": " + ".join(
+                    f"{f}={parts.loc[best, f]}" for f in ("resampler", "class_weight", "threshold")
+                ),
+                "mean": best_mean,
+                "baseline_mean": base_mean,
+                "gain": best_mean - base_mean,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -79,8 +97,9 @@ def ir_level(facts: dict[str, Any] | None, fallback_ir: float | None = None) -> 
     return level_of_ratio(float(ir))
 
 
-def by_imbalance_level(results: pd.DataFrame, metric: str, facts: dict[str, Any],
-                       top: int = 3) -> pd.DataFrame:
+def by_imbalance_level(
+    results: pd.DataFrame, metric: str, facts: dict[str, Any], top: int = 3
+) -> pd.DataFrame:
     """Per CLIMB imbalance level: the best methods by mean rank over that level's datasets."""
     greater = metric_direction(metric)
     scores, failed = cell_matrix(results, metric)
@@ -93,11 +112,19 @@ def by_imbalance_level(results: pd.DataFrame, metric: str, facts: dict[str, Any]
         sub, fsub = scores.loc[dss], failed.loc[dss]
         ranks = rank_matrix(sub, greater, fsub).mean(axis=0).dropna().sort_values(kind="stable")
         for i, method in enumerate(ranks.index[:top], start=1):
-            rows.append({"level": level, "n_datasets": len(dss), "place": i, "method": method,
-                         "mean_rank": float(ranks[method]),
-                         "mean": _mean(sub[[method]], fsub[[method]])})
-    return pd.DataFrame(rows, columns=["level", "n_datasets", "place", "method", "mean_rank",
-                                       "mean"])
+            rows.append(
+                {
+                    "level": level,
+                    "n_datasets": len(dss),
+                    "place": i,
+                    "method": method,
+                    "mean_rank": float(ranks[method]),
+                    "mean": _mean(sub[[method]], fsub[[method]]),
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["level", "n_datasets", "place", "method", "mean_rank", "mean"]
+    )
 
 
 def dataset_table(results: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -112,8 +139,13 @@ def dataset_table(results: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, pd.
 
 def imbalance_ratios(results: pd.DataFrame, facts: dict[str, Any]) -> pd.Series:
     """Imbalance ratio per dataset (from the run's manifest facts; NaN when unknown)."""
-    return pd.Series({ds: (facts.get(ds) or {}).get("imbalance_ratio", np.nan)
-                      for ds in sorted(results["dataset"].unique())}, dtype=float)
+    return pd.Series(
+        {
+            ds: (facts.get(ds) or {}).get("imbalance_ratio", np.nan)
+            for ds in sorted(results["dataset"].unique())
+        },
+        dtype=float,
+    )
 
 
 def chosen_hyperparameters(results: pd.DataFrame) -> pd.DataFrame:
@@ -136,6 +168,13 @@ def chosen_hyperparameters(results: pd.DataFrame) -> pd.DataFrame:
                     key = (f"{section}.{name}", shown)
                     counts[key] = counts.get(key, 0) + 1
         for (param, value), n in sorted(counts.items(), key=lambda kv: (kv[0][0], -kv[1])):
-            rows.append({"method": method, "parameter": param, "value": value, "chosen": n,
-                         "share": n / len(g)})
+            rows.append(
+                {
+                    "method": method,
+                    "parameter": param,
+                    "value": value,
+                    "chosen": n,
+                    "share": n / len(g),
+                }
+            )
     return pd.DataFrame(rows, columns=cols)

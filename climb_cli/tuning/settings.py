@@ -26,8 +26,9 @@ class InnerConfig(BaseModel):
         if self.cv is None and self.holdout is None:
             self.cv = 3
         if self.cv is not None and not self.stratify:
-            raise ValueError("'stratify: false' applies to 'holdout' only (inner cv folds are "
-                             "stratified)")
+            raise ValueError(
+                "'stratify: false' applies to 'holdout' only (inner cv folds are stratified)"
+            )
         return self
 
     def key(self) -> tuple[str, Any]:
@@ -51,8 +52,10 @@ class TuningConfig(BaseModel):
     @model_validator(mode="after")
     def _refit_needs_holdout(self) -> TuningConfig:
         if not self.refit and self.inner.holdout is None:
-            raise ValueError("'refit: false' keeps the model trained on the inner training part, "
-                             "so it needs one split: inner: {holdout: 0.1}")
+            raise ValueError(
+                "'refit: false' keeps the model trained on the inner training part, "
+                "so it needs one split: inner: {holdout: 0.1}"
+            )
         return self
 
     def trials(self, grid_size: int | None) -> int:
@@ -76,5 +79,11 @@ class SearchPlan:
 
 def search_plan(tuning: TuningConfig, save_trials: bool = False) -> SearchPlan:
     """The engine's view of a ``tuning:`` block."""
-    return SearchPlan(tuning.search, tuning.trials(None) if tuning.search != "grid" else 0,
-                      tuning.objective, tuning.inner.key(), tuning.refit, save_trials)
+    return SearchPlan(
+        tuning.search,
+        tuning.trials(None) if tuning.search != "grid" else 0,
+        tuning.objective,
+        tuning.inner.key(),
+        tuning.refit,
+        save_trials,
+    )

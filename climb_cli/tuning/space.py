@@ -13,8 +13,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["SECTIONS", "Dimension", "Space", "is_tuned", "method_space", "parse_dimension",
-           "split_params"]
+__all__ = [
+    "SECTIONS",
+    "Dimension",
+    "Space",
+    "is_tuned",
+    "method_space",
+    "parse_dimension",
+    "split_params",
+]
 
 # config section of the grid -> key prefix in a method's space
 SECTIONS = {"resamplers": "resampler", "class_weights": "class_weight", "classifiers": "classifier"}
@@ -54,11 +61,13 @@ class Dimension:
         if self.choices is not None:
             return self.choices[int(rng.integers(len(self.choices)))]
         assert self.low is not None and self.high is not None
+        if self.integer and not self.log:  # every integer equally likely, the ends included
+            return int(rng.integers(int(self.low), int(self.high) + 1))
         if self.log:
             value = math.exp(rng.uniform(math.log(self.low), math.log(self.high)))
         else:
             value = rng.uniform(self.low, self.high)
-        return int(round(value)) if self.integer else float(value)
+        return int(round(value)) if self.integer else float(value)  # noqa: RUF046 - numpy floats
 
     def suggest(self, trial: Any, name: str) -> Any:
         """The value Optuna's ``trial`` suggests for this dimension."""
@@ -67,7 +76,7 @@ class Dimension:
             return self.choices[index]
         if self.integer:
             return trial.suggest_int(name, int(self.low), int(self.high), log=self.log)  # type: ignore[arg-type]
-        return trial.suggest_float(name, self.low, self.high, log=self.log)  # type: ignore[arg-type]
+        return trial.suggest_float(name, self.low, self.high, log=self.log)
 
 
 def parse_dimension(value: Any, where: str) -> Dimension:
@@ -82,19 +91,26 @@ def parse_dimension(value: Any, where: str) -> Dimension:
     if isinstance(spec, Mapping):
         unknown = sorted(set(spec) - {"low", "high", "log", "int"})
         if unknown:
-            raise ValueError(f"{where}: unknown key '{unknown[0]}' in 'tune'. Valid keys are: "
-                             "high, int, log, low.")
+            raise ValueError(
+                f"{where}: unknown key '{unknown[0]}' in 'tune'. Valid keys are: "
+                "high, int, log, low."
+            )
         if "low" not in spec or "high" not in spec:
-            raise ValueError(f"{where}: a 'tune' range needs 'low' and 'high', e.g. "
-                             "{tune: {low: 0.01, high: 0.3, log: true}}.")
+            raise ValueError(
+                f"{where}: a 'tune' range needs 'low' and 'high', e.g. "
+                "{tune: {low: 0.01, high: 0.3, log: true}}."
+            )
         low, high = spec["low"], spec["high"]
         for key, v in (("low", low), ("high", high)):
             if isinstance(v, bool) or not isinstance(v, int | float):
-                raise ValueError(f"{where}: 'tune.{key}' must be a number; got {v!r}.")
+                # ValueError: the caller turns it into a ConfigError
+                raise ValueError(f"{where}: 'tune.{key}' must be a number; got {v!r}.")  # noqa: TRY004
         log, integer = spec.get("log", False), spec.get("int", False)
         for key, v in (("log", log), ("int", integer)):
             if not isinstance(v, bool):
-                raise ValueError(f"{where}: 'tune.{key}' must be true or false; got {v!r}.")
+                raise ValueError(  # noqa: TRY004
+                    f"{where}: 'tune.{key}' must be true or false; got {v!r}."
+                )
         if low > high:
             raise ValueError(f"{where}: 'tune.low' ({low}) is greater than 'tune.high' ({high}).")
         if log and low <= 0:
@@ -102,11 +118,14 @@ def parse_dimension(value: Any, where: str) -> Dimension:
         if integer and (low != int(low) or high != int(high)):
             raise ValueError(f"{where}: 'tune.int' needs whole-number bounds; got {low}..{high}.")
         return Dimension(low=float(low), high=float(high), log=log, integer=integer)
-    raise ValueError(f"{where}: 'tune' takes a list of choices or a range {{low, high, log, int}}; "
-                     f"got {spec!r}.")
+    raise ValueError(
+        f"{where}: 'tune' takes a list of choices or a range {{low, high, log, int}}; got {spec!r}."
+    )
 
 
-def split_params(params: Mapping[str, Any], where: str) -> tuple[dict[str, Any], dict[str, Dimension]]:
+def split_params(
+    params: Mapping[str, Any], where: str
+) -> tuple[dict[str, Any], dict[str, Dimension]]:
     """(fixed parameters, tuned dimensions) of one component's parameters."""
     fixed, tuned = {}, {}
     for key, value in params.items():
@@ -161,13 +180,19 @@ class Space:
     def section_params(candidate: Mapping[str, Any], prefix: str) -> dict[str, Any]:
         """The parameters of one section (``resampler``, ...) in a candidate."""
         head = prefix + "__"
-        return {k[len(head):]: v for k, v in candidate.items() if k.startswith(head)}
+        return {k[len(head) :]: v for k, v in candidate.items() if k.startswith(head)}
 
 
 def method_space(resampler: Any, class_weight: Any, classifier: Any) -> Space:
     """The joint space of a method's tuned resampler, class-weight and classifier parameters
     (each argument a ``config.Choice``)."""
-    return Space.of({prefix: split_params(choice.params_dict, prefix)[1]
-                     for prefix, choice in (("resampler", resampler),
-                                            ("class_weight", class_weight),
-                                            ("classifier", classifier))})
+    return Space.of(
+        {
+            prefix: split_params(choice.params_dict, prefix)[1]
+            for prefix, choice in (
+                ("resampler", resampler),
+                ("class_weight", class_weight),
+                ("classifier", classifier),
+            )
+        }
+    )

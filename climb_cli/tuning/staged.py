@@ -1,4 +1,5 @@
-"""One fit serving many ``n_estimators`` candidates.
+"""One fit serving many ``n_estimators`` candidates (AdaBoost is left out: its staged
+probabilities differ from separate fits in the last bit).
 
 A forest's first k trees are exactly the trees a forest of k trees grows (trees draw their seeds in
 order from one generator); a boosted model's first k stages are exactly a model boosted k times
@@ -51,12 +52,17 @@ def _lgbm(est: Any, X: np.ndarray, values: Sequence[int]) -> dict[int, np.ndarra
     return {v: est.predict_proba(X, num_iteration=v) for v in values}
 
 
-STAGED: dict[str, Staged] = {"rf": _tree_subsets, "et": _tree_subsets,
-                             "gb": _staged, "adaboost": _staged, "lgbm": _lgbm}
+STAGED: dict[str, Staged] = {
+    "rf": _tree_subsets,
+    "et": _tree_subsets,
+    "gb": _staged,
+    "lgbm": _lgbm,
+}
 
 
-def staged_probas(name: str, est: Any, X: np.ndarray, values: Sequence[int],
-                  n_classes: int) -> dict[int, np.ndarray]:
+def staged_probas(
+    name: str, est: Any, X: np.ndarray, values: Sequence[int], n_classes: int
+) -> dict[int, np.ndarray]:
     """{n_estimators: probability matrix with one column per class 0..k-1}."""
     classes = np.asarray(est.classes_, dtype=int)
     out = {}
