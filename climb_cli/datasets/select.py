@@ -9,7 +9,14 @@ from climb_cli.config import DatasetSelection, canonical
 from climb_cli.datasets.catalog import DatasetSpec
 from climb_cli.errors import ConfigError, DatasetError
 
-__all__ = ["LIST_COLUMNS", "catalog_records", "fetch", "select_datasets", "with_tags"]
+__all__ = [
+    "LIST_COLUMNS",
+    "catalog_records",
+    "fetch",
+    "select_datasets",
+    "uncached",
+    "with_tags",
+]
 
 LIST_COLUMNS = [
     "name",
@@ -75,8 +82,15 @@ def fetch(
     return failed
 
 
-def select_datasets(selection: DatasetSelection, catalog: dict[str, DatasetSpec]) -> list[Any]:
-    """Catalog names matching every tag and fact filter, then the explicit names, minus excluded."""
+def select_datasets(
+    selection: DatasetSelection,
+    catalog: dict[str, DatasetSpec],
+    options: Any = None,
+    notes: list[str] | None = None,
+) -> list[Any]:
+    """Catalog names matching every tag and fact filter, then the explicit names, minus excluded;
+    with ``cached_only``, minus the OpenML entries not in the cache of ``options`` (default: the
+    environment's), each left out counted in ``notes``."""
     bounds = {
         "min_ir": ("imbalance_ratio", 1),
         "max_ir": ("imbalance_ratio", -1),
@@ -108,4 +122,75 @@ def select_datasets(selection: DatasetSelection, catalog: dict[str, DatasetSpec]
             f"datasets: the selection {canonical(crit)} matches no catalog entry; "
             "see `bench datasets list --tag ...`."
         )
+    if selection.cached_only:
+        picked = _cached_only(picked, selection, catalog, options, notes)
     return picked
+
+
+def _openml_id(entry: Any, catalog: dict[str, DatasetSpec]) -> int | None:
+    """The OpenML id an entry loads from (None: not an OpenML entry, or unknown -- resolving
+    it later gives the usual message)."""
+    if isinstance(entry, dict):
+        value = entry.get("openml")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if entry in catalog:
+        return catalog[entry].openml
+    if entry.startswith("openml:") and entry[7:].isdigit():
+        return int(entry[7:])
+    return None
+
+
+def _name(entry: Any) -> str:
+    return str(entry.get("name", "")) if isinstance(entry, dict) else str(entry)
+
+
+def uncached(
+    entries: list[Any], catalog: dict[str, DatasetSpec], options: Any = None
+) -> list[tuple[str, int]]:
+    """(name, id) of the OpenML entries whose description or data file is not in the cache."""
+    from climb_cli.datasets.openml_source import OpenMLOptions, is_cached
+
+    opts = options or OpenMLOptions.from_env()
+    out = []
+    for entry in entries:
+        did = _openml_id(entry, catalog)
+        if did is not None and not is_cached(opts, did):
+            out.append((_name(entry), did))
+    return out
+
+
+def _cached_only(
+    picked: list[Any],
+    selection: DatasetSelection,
+    catalog: dict[str, DatasetSpec],
+    options: Any,
+    notes: list[str] | None,
+) -> list[Any]:
+    """``picked`` without the uncached OpenML entries; a note says how many and why."""
+    from climb_cli.datasets.openml_source import OpenMLOptions
+
+    opts = options or OpenMLOptions.from_env()
+    missing = uncached(picked, catalog, opts)
+    if not missing:
+        return picked
+    gone = {name for name, _ in missing}
+    kept = [p for p in picked if _name(p) not in gone]
+    where = opts.root / "openml"
+    what = " ".join(f"--tag {t}" for t in selection.tags) if selection.tags else "NAME..."
+    hint = (
+        f"fill it with `bench datasets fetch {what}` on a machine that reaches OpenML, or "
+        "`bench datasets import-cache PATH`"
+    )
+    if not kept:
+        raise ConfigError(
+            f"datasets: cached_only is set and none of the {len(picked)} selected datasets is in "
+            f"the OpenML cache under {where}; {hint}."
+        )
+    shown = ", ".join(name for name, _ in missing[:5])
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    if notes is not None:
+        notes.append(
+            f"datasets: cached_only left out {len(missing)} of {len(picked)} selected datasets "
+            f"whose OpenML files are not in the cache under {where} ({shown}{more}); {hint}."
+        )
+    return kept
