@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Annotated
 
 import typer
@@ -21,7 +22,6 @@ from climb_cli.cli_common import (
     ComponentFormat,
     ReportFormat,
     _echo_out,
-    _openml_options,
     _Progress,
     _rich_table,
     handle_errors,
@@ -38,6 +38,15 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(datasets_app, name="datasets")
+
+PluginOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--plugin",
+        help="Load a plugin: a .py file or an importable module (repeatable) [env: BENCH_PLUGINS; "
+        "installed entry points in the group climb_cli.plugins always load].",
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -141,37 +150,31 @@ def run(
             "jobs (results are identical either way).",
         ),
     ] = True,
+    plugin: PluginOption = None,
 ) -> None:
     """Run every job of CONFIG; write results.parquet, results.csv and manifest.json."""
-    from climb_cli.engine.runner import load_experiment, run_experiment
+    from climb_cli.api import run as run_api
 
-    experiment = load_experiment(config)
-    out = output or Path("results") / experiment.config.name
-    if scheduler and backend is not Backend.dask:
-        raise BenchError("--scheduler needs --backend dask.")
-    progress = _Progress(quiet or dry_run)
-    try:
-        s = run_experiment(
-            experiment,
-            out,
-            n_jobs=n_jobs,
-            resume=resume,
-            retry_failed=retry_failed,
-            dry_run=dry_run,
-            save_predictions=save_predictions,
-            openml=_openml_options(offline, cache_dir),
-            timeout_s=timeout_s,
-            memory_mb=memory_mb,
-            backend=backend.value,
-            scheduler=scheduler,
-            share=share,
-            save_trials=save_trials,
-            on_start=progress.start,
-            on_rows=progress.advance,
-        )
-    finally:
-        progress.stop()
-    name = experiment.config.name
+    result = run_api(
+        config,
+        output,
+        n_jobs=n_jobs,
+        resume=resume,
+        retry_failed=retry_failed,
+        dry_run=dry_run,
+        save_predictions=save_predictions,
+        offline=offline,
+        cache_dir=cache_dir,
+        timeout_s=timeout_s,
+        memory_mb=memory_mb,
+        backend=backend.value,
+        scheduler=scheduler,
+        share=share,
+        save_trials=save_trials,
+        plugins=plugin or (),
+        progress=_Progress(quiet or dry_run),
+    )
+    s, out, name = SimpleNamespace(**result.summary), result.output, result.summary["name"]
     if s.dry_run:
         p = s.plan
         typer.echo(
@@ -220,11 +223,14 @@ def run(
 
 @app.command()
 @handle_errors
-def validate(config: Annotated[Path, typer.Argument(help="Experiment config (YAML).")]) -> None:
+def validate(
+    config: Annotated[Path, typer.Argument(help="Experiment config (YAML).")],
+    plugin: PluginOption = None,
+) -> None:
     """Validate CONFIG and every component's parameters without fitting; print the job count."""
-    from climb_cli.engine.runner import load_experiment
+    from climb_cli.api import validate as validate_api
 
-    exp = load_experiment(config)
+    exp = validate_api(config, plugins=plugin or ())
     cv = exp.config.cv
     typer.echo(
         f"{config}: valid. {exp.n_jobs_total} jobs = {len(exp.datasets)} datasets x "
@@ -289,8 +295,10 @@ def report(
     ] = False,
 ) -> None:
     """Leaderboards, statistical tests, marginal views and (html) plots of one or more runs."""
+    from climb_cli.plugins import load_plugins
     from climb_cli.report.build import build_report
 
+    load_plugins()  # a plugin metric's direction ranks it
     text = build_report(
         run_dirs,
         metric or None,
@@ -378,15 +386,31 @@ def components(
     kind: Annotated[
         str | None,
         typer.Option(
-            "--kind", "-k", help="resampler, class_weight, threshold, classifier or metric."
+            "--kind",
+            "-k",
+            help="resampler, class_weight, threshold, classifier, metric, dataset_source or "
+            "perturbation.",
         ),
     ] = None,
     fmt: Annotated[ComponentFormat, typer.Option("--format", "-f")] = ComponentFormat.table,
+    check: Annotated[
+        str | None,
+        typer.Option(
+            "--check", help="Run bench's conformance checks on this component; print what passed."
+        ),
+    ] = None,
+    plugin: PluginOption = None,
 ) -> None:
-    """Registered components with their tags, parameters (defaults) and descriptions."""
-    from climb_cli.components import describe
+    """Registered components with their tags, parameters (defaults), descriptions and origin."""
+    from climb_cli.api import check_component
+    from climb_cli.api import list_components as describe
 
-    recs = describe(kind)
+    if check is not None:
+        for what, passed in check_component(check, kind, plugins=plugin or ()).items():
+            typer.echo(f"{what}: all {len(passed)} checks passed")
+            typer.echo("\n".join(f"  ok  {line}" for line in passed))
+        return
+    recs = describe(kind, plugins=plugin or ())
     if fmt is ComponentFormat.json:
         typer.echo(json.dumps(recs, indent=2))
         return

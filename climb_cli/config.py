@@ -9,7 +9,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from climb_cli.errors import BenchError, ConfigError, format_validation_error
 from climb_cli.tuning.settings import TuningConfig
@@ -23,6 +32,7 @@ __all__ = [
     "DatasetSelection",
     "ExperimentConfig",
     "PreprocessingConfig",
+    "Scenario",
     "canonical",
     "expand_axis",
     "label",
@@ -39,11 +49,61 @@ class _Strict(BaseModel):
 
 
 class CVConfig(_Strict):
-    """Outer cross-validation: stratified k-fold, repeated with fresh shuffles."""
+    """Outer cross-validation: stratified k-fold (repeats reshuffle), expanding windows in a
+    column's order (``temporal``) or stratified k-fold keeping each group on one side (``group``)."""
 
+    kind: Literal["stratified", "temporal", "group"] = "stratified"
     n_splits: int = Field(5, ge=2, le=100)
     n_repeats: int = Field(1, ge=1, le=100)
     allow_fewer_splits: bool = False
+    order_by: str | None = Field(None, min_length=1)  # temporal: the column giving the row order
+    gap: int = Field(0, ge=0)  # temporal: rows left out between each training window and its test
+    group_by: str | None = Field(None, min_length=1)  # group: rows sharing a value stay together
+
+    @model_validator(mode="after")
+    def _kind_keys(self) -> CVConfig:
+        temporal = "cv: {kind: temporal, order_by: COLUMN, n_splits: 5, gap: 0}"
+        group = "cv: {kind: group, group_by: COLUMN, n_splits: 5}"
+        if self.kind == "temporal" and self.order_by is None:
+            raise ValueError(f"kind: temporal needs order_by: COLUMN; write {temporal}")
+        if self.kind == "group" and self.group_by is None:
+            raise ValueError(f"kind: group needs group_by: COLUMN; write {group}")
+        if self.kind != "temporal" and (
+            self.order_by is not None or "gap" in self.model_fields_set
+        ):
+            raise ValueError(
+                f"order_by and gap apply to kind: temporal only; write {temporal} or remove them"
+            )
+        if self.kind != "group" and self.group_by is not None:
+            raise ValueError(f"group_by applies to kind: group only; write {group} or remove it")
+        if self.kind == "temporal" and self.n_repeats > 1:
+            raise ValueError(
+                "kind: temporal splits the same way every time (expanding windows in the "
+                f"order of '{self.order_by}'), so n_repeats must be 1; remove n_repeats"
+            )
+        if self.kind != "stratified" and self.allow_fewer_splits:
+            raise ValueError(
+                f"allow_fewer_splits applies to kind: stratified only; remove it from kind: "
+                f"{self.kind}"
+            )
+        return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # job ids hash this dump: the keys added for temporal/group cv are left out at their
+        # defaults, so a stratified config keeps the job ids it had before they existed
+        data: dict[str, Any] = handler(self)
+        for key, default in (("kind", "stratified"), ("order_by", None), ("gap", 0)):
+            if key in data and data[key] == default:
+                del data[key]
+        if data.get("group_by", 0) is None:
+            del data["group_by"]
+        return data
+
+    @property
+    def column(self) -> str | None:
+        """The column the split reads (order_by or group_by); never a feature."""
+        return self.order_by if self.kind == "temporal" else self.group_by
 
 
 class PreprocessingConfig(_Strict):
@@ -69,18 +129,39 @@ class DatasetSelection(_Strict):
     min_rows: int | None = None
     max_rows: int | None = None
     max_features: int | None = None
+    # only the entries loadable without the network (OpenML ones whose files are in the cache)
+    cached_only: bool = False
 
     def filters(self) -> dict[str, Any]:
         """The facts filters that are set."""
         return {
             k: v
             for k, v in self.model_dump().items()
-            if k not in ("names", "tags", "exclude") and v is not None
+            if k not in ("names", "tags", "exclude", "cached_only") and v is not None
         }
 
 
+class Scenario(_Strict):
+    """One named part of the grid: its own small cartesian product over the axes it sets (the others
+    come from the top level). ``scenarios:`` lists remedies that are never combined."""
+
+    name: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)
+    resamplers: ComponentsField | None = None
+    class_weights: ComponentsField | None = None
+    thresholds: ComponentsField | None = None
+    classifiers: ComponentsField | None = None
+
+    @field_validator("resamplers", "class_weights", "thresholds", "classifiers")
+    @classmethod
+    def _non_empty(cls, value: ComponentsField | None) -> ComponentsField | None:
+        if value is not None and not value:
+            raise ValueError("needs at least one entry")
+        return value
+
+
 class ExperimentConfig(_Strict):
-    """A whole benchmark: datasets x resamplers x class weights x thresholds x classifiers x folds."""
+    """A whole benchmark: datasets x resamplers x class weights x thresholds x classifiers x folds
+    (or, with ``scenarios:``, the union of each scenario's own product)."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)
     seed: int = 0
@@ -91,7 +172,10 @@ class ExperimentConfig(_Strict):
     resamplers: ComponentsField = {"none": {}}
     class_weights: ComponentsField = {"none": {}}
     thresholds: ComponentsField = {"default": {}}
-    classifiers: ComponentsField
+    classifiers: ComponentsField | None = None
+    scenarios: list[Scenario] | None = None
+    # CLIMB's robustness axis: levels applied to the outer training fold only (engine/perturb.py)
+    perturbations: ComponentsField = {"none": {}}
     metrics: list[str] = Field(default_factory=lambda: list(DEFAULT_METRICS), min_length=1)
     n_jobs: int = -1
     save_predictions: bool = False
@@ -99,6 +183,9 @@ class ExperimentConfig(_Strict):
     memory_mb: float | None = Field(None, gt=0)
     isolate: bool = True
     tuning: TuningConfig = TuningConfig()
+    # plugins this config needs, by name: checked, never loaded (only the person running bench
+    # chooses code to import: entry points, --plugin, BENCH_PLUGINS)
+    requires: list[str] = []
 
     @field_validator("datasets")
     @classmethod
@@ -107,12 +194,44 @@ class ExperimentConfig(_Strict):
             raise ValueError("needs at least one dataset")
         return value
 
-    @field_validator("resamplers", "class_weights", "thresholds", "classifiers")
+    @field_validator("resamplers", "class_weights", "thresholds", "classifiers", "perturbations")
     @classmethod
     def _non_empty(cls, value: ComponentsField) -> ComponentsField:
         if not value:
             raise ValueError("needs at least one entry")
         return value
+
+    @model_validator(mode="after")
+    def _scenarios(self) -> ExperimentConfig:
+        if self.scenarios is not None and not self.scenarios:
+            raise ValueError("scenarios: needs at least one scenario (or leave the key out)")
+        if self.classifiers is None and (
+            self.scenarios is None or any(s.classifiers is None for s in self.scenarios)
+        ):
+            if self.scenarios is None:
+                raise ValueError("missing required key 'classifiers'.")
+            raise ValueError(
+                "missing required key 'classifiers': a scenario without its own classifiers "
+                "takes the top-level ones; list them at the top level or in every scenario."
+            )
+        names = [s.name for s in self.scenarios or [] if s.name]
+        if len(set(names)) != len(names):
+            raise ValueError("scenarios: two scenarios have the same name")
+        return self
+
+    def scenario_sections(self) -> list[tuple[str | None, dict[str, ComponentsField]]]:
+        """Each scenario's axes (name, {section: components}), the top level filling what it omits;
+        without ``scenarios:`` the whole grid is one unnamed scenario."""
+        top = {section: getattr(self, section) for section in AXES}
+        if not self.scenarios:
+            return [(None, top)]
+        return [
+            (
+                s.name,
+                {k: getattr(s, k) if getattr(s, k) is not None else v for k, v in top.items()},
+            )
+            for s in self.scenarios
+        ]
 
     @field_validator("n_jobs")
     @classmethod

@@ -1,8 +1,11 @@
+# scenarios-ready
 """Resolve a config against the catalog and registries, then expand it into jobs.
 
-A job is dataset x resampler x class_weight x threshold x classifier x repeat x fold. Its id is a
-content hash of its canonical identity (and of everything that changes its result: cv, seed,
-preprocessing), so a rerun of the same config finds its finished jobs again.
+A job is dataset x method cell x repeat x fold, a method cell being resampler x class_weight x
+threshold x classifier: the full cartesian product of the axes, or with ``scenarios:`` the union of
+each scenario's own product. Its id is a content hash of its canonical identity (and of everything
+that changes its result: cv, seed, preprocessing), so a rerun of the same config finds its finished
+jobs again -- whichever scenario listed the cell.
 """
 
 from __future__ import annotations
@@ -45,16 +48,24 @@ class JobSpec:
     classifier: Choice
     repeat: int
     fold: int
+    scenario: str | None = None  # the config scenario that listed the cell (not in the identity)
+    perturbation: Choice | None = None  # the training fold's perturbation level (None: clean)
 
     @property
     def method(self) -> str:
-        """Readable label of the full remedy + classifier."""
-        return method_label(self.resampler, self.class_weight, self.threshold, self.classifier)
+        """Readable label of the full remedy + classifier (``@<perturbation>`` when perturbed)."""
+        base = method_label(self.resampler, self.class_weight, self.threshold, self.classifier)
+        return base if self.perturbation is None else f"{base}@{self.perturbation.label}"
 
     @property
-    def group_key(self) -> tuple[str, int, int, str]:
-        """Jobs with the same key share the preprocessed and resampled training fold."""
-        return (self.dataset, self.repeat, self.fold, self.resampler.label)
+    def perturbation_label(self) -> str:
+        """The perturbation level's label, ``none`` for the clean training fold."""
+        return "none" if self.perturbation is None else self.perturbation.label
+
+    @property
+    def group_key(self) -> tuple[str, int, int, str, str]:
+        """Jobs with the same key share the (perturbed,) preprocessed and resampled training fold."""
+        return (self.dataset, self.repeat, self.fold, self.resampler.label, self.perturbation_label)
 
     @property
     def model_key(self) -> tuple[str, str]:
@@ -79,23 +90,49 @@ def method_label(
     return f"{resampler.label}+cw={class_weight.label}+thr={threshold.label}+{classifier.label}"
 
 
+Cell = tuple[Choice, Choice, Choice, Choice]  # resampler, class weight, threshold, classifier
+
+
+def product_cells(axes: dict[str, list[Choice]]) -> list[Cell]:
+    """Every combination of the axes, in the grid's deterministic order."""
+    return [
+        (rs, cw, th, clf)
+        for rs in axes["resamplers"]
+        for cw in axes["class_weights"]
+        for th in axes["thresholds"]
+        for clf in axes["classifiers"]
+    ]
+
+
 @dataclass
 class Experiment:
-    """A validated config with its datasets resolved and its axes expanded."""
+    """A validated config with its datasets resolved and its axes expanded. ``axes`` holds every
+    choice of each axis (over all scenarios); ``cells`` the method cells actually run."""
 
     config: ExperimentConfig
     datasets: dict[str, DatasetSpec]
     axes: dict[str, list[Choice]]
     config_dir: Path = field(default=Path("."))
     notes: list[str] = field(default_factory=list)  # valid but worth knowing (bench validate)
+    cells: list[Cell] | None = None  # None: the full product of ``axes``
+    scenarios: list[str | None] | None = None  # the scenario name of each cell
+    # the perturbation levels every cell runs at (None: the clean training fold)
+    perturbations: list[Choice | None] = field(default_factory=lambda: [None])
+
+    def __post_init__(self) -> None:
+        if self.cells is None:
+            self.cells = product_cells(self.axes)
+
+    @property
+    def method_cells(self) -> list[Cell]:
+        """The method cells of the grid, in order."""
+        return self.cells if self.cells is not None else product_cells(self.axes)
 
     @property
     def n_methods(self) -> int:
-        """Number of methods (resampler x class weight x threshold x classifier cells)."""
-        n = 1
-        for choices in self.axes.values():
-            n *= len(choices)
-        return n
+        """Number of methods (resampler x class weight x threshold x classifier cells, at each
+        perturbation level)."""
+        return len(self.method_cells) * len(self.perturbations)
 
     @property
     def n_jobs_total(self) -> int:
@@ -133,21 +170,27 @@ class Experiment:
         out = []
         for ds, spec in self.datasets.items():
             data = dataset_identity(spec)
-            for rs in self.axes["resamplers"]:
-                for cw in self.axes["class_weights"]:
-                    for th in self.axes["thresholds"]:
-                        for clf in self.axes["classifiers"]:
-                            parts: list[Any] = [
-                                c.ident if c.is_tuned else c.label for c in (rs, cw, th, clf)
-                            ]
-                            if any(c.is_tuned for c in (rs, cw, clf)):
-                                parts.append(tuning)
-                            ident = canonical([base, ds, data, *parts])
-                            for repeat in range(self.config.cv.n_repeats):
-                                for fold in range(self.config.cv.n_splits):
-                                    key = f"{ident}|{repeat}|{fold}".encode()
-                                    job_id = hashlib.sha256(key).hexdigest()[:16]
-                                    out.append(JobSpec(job_id, ds, rs, cw, th, clf, repeat, fold))
+            names = self.scenarios or [None] * len(self.method_cells)
+            for cell, scenario in zip(self.method_cells, names):
+                rs, cw, th, clf = cell
+                parts: list[Any] = [c.ident if c.is_tuned else c.label for c in (rs, cw, th, clf)]
+                if any(c.is_tuned for c in (rs, cw, clf)):
+                    parts.append(tuning)
+                # a plugin component's name and version (built-ins add nothing: ids unchanged)
+                origins = [components.get(k, c.name).origin for k, c in zip(AXES.values(), cell)]
+                if any(origins):
+                    parts.append({"plugins": [o for o in origins if o]})
+                for level in self.perturbations:
+                    # the clean level adds nothing: ids of runs without perturbations unchanged
+                    extra = [] if level is None else [{"perturbation": level.ident}]
+                    ident = canonical([base, ds, data, *parts, *extra])
+                    for repeat in range(self.config.cv.n_repeats):
+                        for fold in range(self.config.cv.n_splits):
+                            key = f"{ident}|{repeat}|{fold}".encode()
+                            job_id = hashlib.sha256(key).hexdigest()[:16]
+                            out.append(
+                                JobSpec(job_id, ds, rs, cw, th, clf, repeat, fold, scenario, level)
+                            )
         return out
 
 
@@ -175,6 +218,18 @@ def dataset_identity(spec: DatasetSpec) -> dict[str, Any]:
     }
     if spec.file is not None:
         ident["content"] = file_fingerprint(Path(spec.file))
+    if spec.plugin is not None:  # the plugin's code, by name and version
+        ident["origin"] = components.get("dataset_source", spec.plugin).origin
+    if spec.bts is not None:
+        from climb_cli.datasets import bts
+        from climb_cli.errors import DatasetError
+
+        try:  # the user's copy: its content, not where it lives, identifies the data
+            ident["content"] = file_fingerprint(bts.raw_path(spec.bts))
+            meta = bts.metadata(spec.bts)
+            ident["metadata"] = [meta.get(k) for k in ("target_name", "id_name", "target_classes")]
+        except DatasetError:
+            ident["content"] = "missing"
     return ident
 
 
@@ -197,15 +252,18 @@ def file_fingerprint(path: Path) -> str:
     return _FINGERPRINTS[key]
 
 
-def resolve_experiment(config: ExperimentConfig, config_dir: Path = Path(".")) -> Experiment:
+def resolve_experiment(
+    config: ExperimentConfig, config_dir: Path = Path("."), openml: Any = None
+) -> Experiment:
     """Check every dataset name and component (with each parameter combination) without fitting."""
     catalog = load_catalog()
     if config.catalog:
         extra = Path(config.catalog)
         catalog.update(load_catalog(extra if extra.is_absolute() else config_dir / extra))
     datasets: dict[str, DatasetSpec] = {}
+    selection_notes: list[str] = []  # what a selection left out (cached_only), for validate
     entries = (
-        select_datasets(config.datasets, catalog)
+        select_datasets(config.datasets, catalog, openml, selection_notes)
         if isinstance(config.datasets, DatasetSelection)
         else config.datasets
     )
@@ -221,30 +279,62 @@ def resolve_experiment(config: ExperimentConfig, config_dir: Path = Path(".")) -
             from climb_cli.datasets.loaders import check_file
 
             check_file(spec)
+        if spec.bts is not None:
+            from climb_cli.datasets import bts
+
+            bts.check(spec.bts)  # the directory, metadata row and file, before any job
+        if spec.plugin is not None:
+            where = f"datasets.{spec.name}"
+            components.get("dataset_source", spec.plugin, where=where).check(spec.params or {})
         if spec.name in datasets:
             raise ConfigError(f"datasets: '{spec.name}' is listed twice.")
         datasets[spec.name] = spec
-    axes: dict[str, list[Choice]] = {}
-    for section, kind in AXES.items():
-        raw = getattr(config, section)
-        named = {name: {} for name in raw} if isinstance(raw, list) else raw
-        for name, params in named.items():
-            components.get(kind, name, where=section)  # raises on an unknown name
-            for key, value in (params or {}).items():
-                if isinstance(value, list) and not value:
-                    raise ConfigError(
-                        f"{section}.{name}.{key}: an empty list sweeps nothing; "
-                        "give a value or a non-empty list of values."
-                    )
-        axes[section] = _applicable(section, expand_axis(raw))
-        for choice in axes[section]:
-            check_choice(section, kind, choice)
+    axes: dict[str, list[Choice]] = {section: [] for section in AXES}
+    cells: list[Cell] = []
+    names: list[str | None] = []
+    seen: set[str] = set()  # cells by canonical identity (parameters may be mappings)
+    for i, (name, sections) in enumerate(config.scenario_sections()):
+        own: dict[str, list[Choice]] = {}
+        for section, kind in AXES.items():
+            where = section if not config.scenarios else f"scenarios[{i}].{section}"
+            own[section] = _expand_section(section, kind, sections[section], where)
+            known = {c.ident for c in axes[section]}
+            axes[section] += [c for c in own[section] if c.ident not in known]
+        for cell in product_cells(own):
+            key = canonical([c.ident for c in cell])
+            if key not in seen:  # a cell two scenarios share is one method (the first's)
+                seen.add(key)
+                cells.append(cell)
+                names.append((name or f"scenario{i + 1}") if config.scenarios else None)
     for metric in config.metrics:
         components.get("metric", metric, where="metrics")
     if len(set(config.metrics)) != len(config.metrics):
         raise ConfigError("metrics: a metric is listed twice.")
-    notes = combination_notes(axes) + check_tuning(config, axes)
-    return Experiment(config, datasets, axes, config_dir, notes)
+    check_kept_models(config, cells)
+    notes = selection_notes + combination_notes(cells) + check_tuning(config, axes)
+    from climb_cli.components import perturbations as perturb
+
+    levels, perturb_notes = perturb.expand(config.perturbations, config.preprocessing)
+    return Experiment(
+        config, datasets, axes, config_dir, notes + perturb_notes, cells, names, levels
+    )
+
+
+def _expand_section(section: str, kind: str, raw: Any, where: str) -> list[Choice]:
+    """One axis of one scenario: names checked, sweeps expanded, every choice validated."""
+    named = {name: {} for name in raw} if isinstance(raw, list) else raw
+    for name, params in named.items():
+        components.get(kind, name, where=where)  # raises on an unknown name
+        for key, value in (params or {}).items():
+            if isinstance(value, list) and not value:
+                raise ConfigError(
+                    f"{where}.{name}.{key}: an empty list sweeps nothing; "
+                    "give a value or a non-empty list of values."
+                )
+    choices = _applicable(section, expand_axis(raw))
+    for choice in choices:
+        check_choice(section, kind, choice)
+    return choices
 
 
 def check_choice(section: str, kind: str, choice: Choice) -> None:
@@ -277,6 +367,27 @@ def check_choice(section: str, kind: str, choice: Choice) -> None:
                 component.check({**fixed, **first, key: value})
             except ConfigError as exc:
                 raise ConfigError(f"{exc} (a candidate of the tuned parameter '{key}')") from None
+
+
+def check_kept_models(config: ExperimentConfig, cells: list[Cell]) -> None:
+    """A threshold with ``refit: false`` keeps its inner model as the final one; in a tuned method
+    the search's own final model must then be that same model (``tuning.refit: false`` on the
+    same one split), or the two rules would contradict each other."""
+    inner = config.tuning.inner.key()
+    for rs, cw, th, clf in cells:
+        if not any(c.is_tuned for c in (rs, cw, clf)):
+            continue
+        strategy = components.get("threshold", th.name).build(th.params_dict)
+        kept = strategy.inner is not None and not strategy.refit
+        if kept and (config.tuning.refit or strategy.inner != inner):
+            assert strategy.inner is not None
+            raise ConfigError(
+                f"thresholds.{th.name}: refit: false keeps the model trained on its inner "
+                f"split, but {clf.label} with {rs.label} and {cw.label} is tuned, and the "
+                "tuning's final model must be that same model: set tuning.refit: false and "
+                f"tuning.inner to the threshold's split ({strategy.inner[0]} "
+                f"{strategy.inner[1]}), or give the threshold refit: true."
+            )
 
 
 def check_tuning(config: ExperimentConfig, axes: dict[str, list[Choice]]) -> list[str]:
@@ -346,18 +457,14 @@ def _applicable(section: str, choices: list[Choice]) -> list[Choice]:
     return out
 
 
-def combination_notes(axes: dict[str, list[Choice]]) -> list[str]:
+def combination_notes(cells: list[Cell]) -> list[str]:
     """Notes on valid but suspicious combinations of the grid (double corrections, cells that
     give identical results), each once."""
     from climb_cli.components import class_weights
 
     notes: list[str] = []
-    for rs in axes["resamplers"]:
-        for cw in axes["class_weights"]:
-            for th in axes["thresholds"]:
-                for note in class_weights.combination_warnings(
-                    rs.name, cw.name, th.name, rs.params_dict
-                ):
-                    if note not in notes:
-                        notes.append(note)
+    for rs, cw, th, _ in cells:
+        for note in class_weights.combination_warnings(rs.name, cw.name, th.name, rs.params_dict):
+            if note not in notes:
+                notes.append(note)
     return notes

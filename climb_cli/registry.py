@@ -6,15 +6,24 @@ registered in ``climb_cli.components`` (see ``bench components``).
 
 from __future__ import annotations
 
+import copy
 import importlib
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from climb_cli.errors import ConfigError, UnknownComponentError
 
-KINDS = ("resampler", "class_weight", "threshold", "classifier", "metric")
+KINDS = (
+    "resampler",
+    "class_weight",
+    "threshold",
+    "classifier",
+    "metric",
+    "dataset_source",
+    "perturbation",  # registered by climb_cli.engine.perturb (the robustness axis)
+)
 
 # Parameters bench sets itself; a config may not set them.
 RESERVED_PARAMS = {
@@ -37,6 +46,9 @@ class Component:
     tags: frozenset[str] = frozenset()
     check_fn: Callable[[dict[str, Any]], None] | None = None
     accepts_any_params: bool = False
+    # "<plugin>==<version>" for a component a plugin registered (None: built-in); part of the
+    # identity of every job using it, so two versions of a user's code never share results
+    origin: str | None = None
 
     def has(self, tag: str) -> bool:
         """Whether this component carries ``tag``."""
@@ -68,7 +80,9 @@ class Component:
 
     def build(self, params: Mapping[str, Any], **context: Any) -> Any:
         """Build the component object from user params and bench's context (random_state...)."""
-        return self.build_fn(dict(params), **context)
+        # a deep copy: estimators may change the mappings they are given (KNeighborsClassifier
+        # writes into metric_params), and the config's values must stay as written
+        return self.build_fn(copy.deepcopy(dict(params)), **context)
 
 
 _REGISTRY: dict[str, dict[str, Component]] = {kind: {} for kind in KINDS}
@@ -177,4 +191,135 @@ def estimator_component(
         defaults=_LazyDefaults(),
         tags=tags,
         check_fn=check,
+    )
+
+
+class PluginError(ConfigError):
+    """A plugin cannot be loaded, or a component it registers fails bench's checks."""
+
+
+_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+def _accepts(target: Any) -> tuple[dict[str, Any], set[str], bool]:
+    """(parameter defaults, accepted names, accepts **kwargs) of a class or function."""
+    try:
+        sig = inspect.signature(target)
+    except (TypeError, ValueError):
+        return {}, set(), True
+    named = {
+        k: (p.default if p.default is not p.empty else None)
+        for k, p in sig.parameters.items()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
+    any_kw = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+    return named, set(named), any_kw
+
+
+def validate_constraints(obj: Any) -> None:
+    """Check ``obj``'s parameters against its own ``_parameter_constraints`` (scikit-learn's
+    rules), when it declares them; InvalidParameterError (a ValueError) otherwise."""
+    constraints = getattr(obj, "_parameter_constraints", None)
+    if isinstance(constraints, dict) and hasattr(obj, "get_params"):
+        from sklearn.utils._param_validation import validate_parameter_constraints
+
+        validate_parameter_constraints(
+            constraints, obj.get_params(deep=False), caller_name=type(obj).__name__
+        )
+
+
+def callable_component(
+    kind: str,
+    name: str,
+    target: Any,
+    description: str,
+    tags: Iterable[str] = (),
+    wrap: Callable[[Any], Any] | None = None,
+) -> Component:
+    """A component built by calling ``target`` (a class or a factory) with the user's parameters
+    plus the context it accepts (``random_state``, ``n_jobs=1``, ``class_weight``...)."""
+    if not isinstance(name, str) or not name or not set(name) <= _NAME_CHARS:
+        raise PluginError(
+            f"{kind} name {name!r}: use letters, digits, '_', '.' and '-' (it appears in labels)."
+        )
+    if not callable(target):
+        raise PluginError(
+            f"{kind} '{name}': expected a class or a function, got {type(target).__name__}."
+        )
+    defaults, accepted, any_kw = _accepts(target)
+    # n_jobs=None already means one thread in scikit-learn (and is deprecated on some estimators)
+    threaded = "n_jobs" in accepted and defaults.get("n_jobs") is not None
+
+    def build(params: dict[str, Any], random_state: int | None = None, **context: Any) -> Any:
+        kwargs = dict(params)
+        if "random_state" in accepted:
+            kwargs["random_state"] = random_state
+        if threaded:
+            kwargs["n_jobs"] = 1  # bench parallelises across jobs
+        kwargs.update({k: v for k, v in context.items() if k in accepted and v is not None})
+        obj = target(**kwargs)
+        return wrap(obj) if wrap is not None else obj
+
+    def check(params: dict[str, Any]) -> None:
+        validate_constraints(build(params, random_state=0))
+
+    auto: set[str] = set()
+    if kind in ("classifier", "resampler"):
+        auto |= {"threaded"} if threaded else set()
+    if kind == "classifier":
+        auto |= {"supports_class_weight"} if "class_weight" in accepted else set()
+        try:
+            from sklearn.utils.validation import has_fit_parameter
+
+            est = build({}, random_state=0)
+            auto |= {"supports_sample_weight"} if has_fit_parameter(est, "sample_weight") else set()
+            if not hasattr(est, "predict_proba") and hasattr(est, "decision_function"):
+                auto.add("decision_function_scores")
+        except Exception as exc:  # noqa: BLE001 - the user's constructor: one message
+            raise PluginError(
+                f"classifier '{name}' failed the check 'builds with its default parameters': "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
+    doc = (inspect.getdoc(target) or "").strip().splitlines()
+    return Component(
+        kind=kind,
+        name=name,
+        description=description or (doc[0] if doc else ""),
+        build_fn=build,
+        defaults={k: v for k, v in sorted(defaults.items()) if k not in RESERVED_PARAMS},
+        tags=frozenset(set(tags) | auto),
+        check_fn=check,
+        accepts_any_params=any_kw,
+    )
+
+
+def metric_component(
+    name: str,
+    fn: Callable[[Any, Any], float],
+    greater_is_better: bool,
+    needs: str,
+    binary_only: bool,
+    description: str,
+    tags: Iterable[str] = (),
+) -> Component:
+    """A metric from ``fn(y_true, y_pred)`` or ``fn(y_true, scores)`` (``needs``)."""
+    from climb_cli.components.metrics import Metric
+
+    if needs not in ("labels", "scores"):
+        raise PluginError(f"metric '{name}': needs must be 'labels' or 'scores', got {needs!r}.")
+    base = callable_component("metric", name, fn, description, tags)
+
+    def call(y: Any, pred: Any, scores: Any, k: int) -> float:
+        if binary_only and k != 2:
+            return float("nan")
+        return fn(y, pred if needs == "labels" else scores)
+
+    metric = Metric(name, greater_is_better, needs, call)
+    extra = {"greater_is_better" if greater_is_better else "lower_is_better", f"needs_{needs}"}
+    return Component(
+        "metric",
+        name,
+        base.description,
+        lambda params, **_: metric,
+        tags=base.tags | extra | ({"binary_only"} if binary_only else set()),
     )

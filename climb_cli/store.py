@@ -35,6 +35,8 @@ BASE_COLUMNS: dict[str, str] = {
     "classifier": "string",
     "classifier_params": "string",
     "method": "string",
+    "scenario": "string",  # the config scenario that listed the method (null without scenarios:)
+    "perturbation": "string",  # the training fold's perturbation level ("none": clean)
     "repeat": "int64",
     "fold": "int64",
     "seed": "int64",

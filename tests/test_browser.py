@@ -60,7 +60,7 @@ def test_html_report_renders_in_chromium(cli: Any, write_config: Any, tmp_path: 
     assert console == []
     body = re.search(r"<body([^>]*)>", dom.stdout).group(1)
     # 2 metrics x 4 figures, all decoded; every table upgraded to sortable by the page's script
-    assert 'data-images-loaded="8"' in body
+    assert 'data-images-loaded="10"' in body  # 2 metrics x 5 figures
     n_tables = int(re.search(r'data-tables="(\d+)"', body).group(1))
     assert n_tables >= 16 and dom.stdout.count("<table") == n_tables
     ARTIFACTS.mkdir(exist_ok=True)

@@ -92,7 +92,8 @@ def test_datasets_list_csv(cli: Any) -> None:
     import pandas as pd
 
     df = pd.read_csv(io.StringIO(cli("datasets", "list", "--format", "csv").stdout))
-    assert len(df) == 204  # 118 KEEL/KRNN + 4 sklearn + 3 synthetic + 73 CLIMB + 6 other OpenML
+    # 118 KEEL/KRNN + 4 sklearn + 5 synthetic + 73 CLIMB + 6 other OpenML + 30 Balancing the Scales
+    assert len(df) == 236
     row = df.set_index("name").loc["keel/yeast4"]
     assert (row["rows"], row["features"], row["classes"], row["imbalance_ratio"]) == (
         1484,

@@ -18,7 +18,10 @@ from climb_cli.grid import resolve_experiment
 
 RESAMPLERS = sorted(components.available("resampler"))
 CLASSIFIERS = sorted(
-    n for n, c in components.available("classifier").items() if not c.has("optional")
+    n
+    for n, c in components.available("classifier").items()
+    # anomaly detectors are not supervised learners: tests/test_detectors.py holds their bar
+    if not c.has("optional") and not c.has("detector")
 )
 
 
@@ -174,3 +177,15 @@ def test_unknown_explicit_class_is_an_error_row(tmp_path: Path) -> None:
             "are: '0', '1' (or positive/negative)"
         )
     }
+
+
+def test_catboost_writes_no_files_into_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("catboost", reason="the catboost extra is not installed")
+    from sklearn.datasets import make_classification
+
+    monkeypatch.chdir(tmp_path)
+    X, y = make_classification(100, random_state=0)
+    components.get("classifier", "catboost").build({}, random_state=0).fit(X, y)
+    assert list(tmp_path.iterdir()) == []

@@ -117,7 +117,7 @@ def test_catalog_entry_needs_one_source() -> None:
         parse_entry("two", {"keel": "yeast4", "openml": 3}, Path("."))
     assert str(err.value) == (
         "dataset 'two': needs exactly one source key out of keel, sklearn, "
-        "synthetic, file, openml; got keel, openml"
+        "synthetic, file, openml, bts; got keel, openml"
     )
 
 
@@ -470,7 +470,7 @@ def test_catalog_file_problems_name_the_file(tmp_path: Path) -> None:
         load_catalog(cat)
     assert str(err.value).startswith(
         f"dataset catalog {cat}: dataset 'a': unknown key 'colour'. "
-        "Valid keys are: classes, description, drop, encoding, "
+        "Valid keys are: bts, classes, description, drop, encoding, "
     )
     cat.write_bytes(b"datasets:\n  a: {sklearn: \xff}\n")
     with pytest.raises(DatasetError) as err:

@@ -151,10 +151,10 @@ def test_html_report_escapes_data(cli: Any, write_config: Any, tmp_path: Path) -
     page = (tmp_path / "r" / "report.html").read_text()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert page.count("<img ") == 4 and page.count('class="sortable"') >= 8
+    assert page.count("<img ") == 5 and page.count('class="sortable"') >= 8
     assert sorted(p.name for p in (tmp_path / "r" / "plots").iterdir()) == [
         f"{kind}_f1.{ext}"
-        for kind in ("cd", "distribution", "ranks", "vs_imbalance")
+        for kind in ("cd", "distribution", "efficiency", "ranks", "vs_imbalance")
         for ext in ("png", "svg")
     ]
     shutil.copy(tmp_path / "r" / "report.html", tmp_path / "escaped.html")
@@ -170,5 +170,5 @@ def test_group_by_view_and_unknown_factor(cli: Any, write_config: Any, tmp_path:
     assert bad.exit_code == 2
     assert bad.stderr.strip() == (
         "Error: unknown --group-by 'colour'. Valid factors are: "
-        "resampler, class_weight, threshold, classifier."
+        "resampler, class_weight, threshold, classifier, scenario, perturbation."
     )

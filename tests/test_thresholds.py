@@ -218,3 +218,15 @@ def test_constrained_objective_without_a_feasible_threshold_takes_the_closest() 
 )
 def test_applicable_params(name: str, params: dict, expected: dict) -> None:  # type: ignore[type-arg]
     assert applicable_params(name, params) == expected
+
+
+def test_holdout_split_and_refit_options() -> None:
+    from climb_cli.components import get
+    from climb_cli.errors import ConfigError
+
+    holdout = get("threshold", "holdout")
+    assert holdout.build({}).inner == ("holdout", 0.1) and holdout.build({}).refit
+    plain = holdout.build({"stratify": False, "refit": False, "test_size": 0.2})
+    assert plain.inner == ("shuffle", 0.2) and not plain.refit
+    with pytest.raises(ConfigError, match="refit must be true or false. Got 'no' instead."):
+        holdout.check({"refit": "no"})

@@ -494,3 +494,48 @@ def test_a_required_parameter_can_be_tuned(cli: Any, write_config: Any) -> None:
         ),
     )
     assert r.exit_code == 0, r.stderr
+
+
+def test_refit_false_reuses_the_chosen_candidates_inner_model(
+    cli: Any, write_config: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one inner split and refit: false, the chosen candidate's inner model IS the final
+    model: no extra fit, and the same predictions as fitting it again."""
+    from climb_cli.engine import search as search_module
+    from climb_cli.engine import tuned as tuned_module
+    from climb_cli.engine.fit import ModelSpec
+
+    calls: list[int] = []
+    original_fit = ModelSpec.fit
+
+    def counting_fit(self: Any, *args: Any) -> Any:
+        calls.append(1)
+        return original_fit(self, *args)
+
+    monkeypatch.setattr(ModelSpec, "fit", counting_fit)
+    over = {
+        "classifiers": {"logreg": {"C": {"tune": [0.1, 1.0, 10.0]}}},
+        "tuning": {"inner": {"holdout": 0.1, "stratify": False}, "refit": False},
+        "n_jobs": 1,
+        "isolate": False,
+    }
+    reused = _run(cli, write_config, tmp_path, "reused", **over)
+    assert len(calls) == 3 * len(reused)  # 3 candidates per job, nothing refitted
+
+    original_search = search_module.run_search
+
+    def without_model(*args: Any) -> Any:
+        result = original_search(*args)
+        result.inner_model = None  # force the refit on the same part
+        return result
+
+    monkeypatch.setattr(tuned_module, "run_search", without_model)
+    calls.clear()
+    refitted = _run(cli, write_config, tmp_path, "refitted", **over)
+    assert len(calls) == 4 * len(refitted)
+    cols = ["job_id", "f1", "roc_auc", "tuned_params", "n_train"]
+    pd.testing.assert_frame_equal(
+        reused[cols].sort_values("job_id").reset_index(drop=True),
+        refitted[cols].sort_values("job_id").reset_index(drop=True),
+    )
+    assert (reused["fit_time_s"] > 0).all()

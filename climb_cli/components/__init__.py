@@ -15,8 +15,11 @@ from climb_cli.components import (  # noqa: F401 - importing registers the built
     boosting,
     class_weights,
     classifiers,
+    detectors,
     metrics,
+    perturbations,
     resamplers,
+    threshold_rules,
     thresholds,
 )
 from climb_cli.errors import UnknownComponentError

@@ -338,8 +338,9 @@ class OverBoostClassifier(_ResampleBoost):
 class SMOTEBoostClassifier(_ResampleBoost):
     """SMOTEBoost (Chawla, Lazarevic, Hall & Bowyer, PKDD 2003): SMOTE inside every boosting round.
 
-    Every round, imbalanced-learn's ``SMOTE`` (``k_neighbors``, seeded per round) creates fresh
-    synthetic rows until each smaller class matches the largest; the round's member is fitted on the
+    Every round, SMOTE (Chawla et al. 2002; ``k_neighbors`` same-class neighbours, computed once per
+    fit since a class's rows never change) creates fresh synthetic rows until each smaller class
+    matches the largest; the round's member is fitted on the
     original rows (current weights) plus those synthetic rows (each weighted with the mean current
     weight of its class); the error and weight update use the original rows only, and the synthetic
     rows are discarded, as in the paper. (imbalanced-ensemble instead keeps adding each round's
@@ -371,10 +372,39 @@ class SMOTEBoostClassifier(_ResampleBoost):
         )
         self.k_neighbors = k_neighbors
 
-    def _sampler(self, seed: int) -> Any:
-        from imblearn.over_sampling import SMOTE
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
+        """Fit by boosting; each smaller class's neighbour graph is computed once per fit."""
+        self._graph_: list[tuple[int, np.ndarray, np.ndarray, int]] | None = None
+        return super().fit(X, y, sample_weight)
 
-        return SMOTE(k_neighbors=self.k_neighbors, random_state=seed)
+    def _resample(
+        self, X: np.ndarray, y: np.ndarray, w: np.ndarray, rng: np.random.RandomState
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # SMOTE's neighbours depend only on the class's rows, which never change between rounds:
+        # one k-NN graph per fit (it was 70% of the fit time when imblearn's SMOTE recomputed it
+        # every round); every round still draws fresh synthetic points from it
+        from climb_cli.components.bagging import _smote
+
+        if self._graph_ is None:
+            from sklearn.neighbors import NearestNeighbors
+
+            counts = np.bincount(y)
+            n_max, graph = int(counts.max()), []
+            for c in np.flatnonzero((counts > 0) & (counts < n_max)):
+                X_c = X[y == c]
+                if len(X_c) <= self.k_neighbors:
+                    raise ValueError(
+                        f"SMOTEBoost: class {self.classes_[c]!r} has {len(X_c)} training rows; "
+                        f"k_neighbors={self.k_neighbors} needs at least {self.k_neighbors + 1}"
+                    )
+                nn = NearestNeighbors(n_neighbors=self.k_neighbors + 1).fit(X_c)
+                neighbours = nn.kneighbors(X_c, return_distance=False)[:, 1:]
+                graph.append((int(c), X_c, neighbours, n_max - int(counts[c])))
+            self._graph_ = graph
+        Xs = [X] + [_smote(X_c, nb, n, rng) for _, X_c, nb, n in self._graph_]
+        ys = [y] + [np.full(n, c, dtype=y.dtype) for c, _, _, n in self._graph_]
+        added = np.full(sum(n for *_, n in self._graph_), w.mean())
+        return np.vstack(Xs), np.concatenate(ys), np.concatenate([w, added])
 
 
 class AdaCostClassifier(_CostBoost):

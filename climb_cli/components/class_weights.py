@@ -172,6 +172,42 @@ register(
     )
 )
 
+
+def _class_balanced(params: dict[str, Any], **_: Any) -> WeightFn:
+    beta = float(params.get("beta", 0.999))
+
+    def weights(y_fit: np.ndarray, y_train: np.ndarray, names: list[str]) -> dict[int, float]:
+        counts = _counts(y_fit, len(names))
+        present = np.flatnonzero(counts > 0)
+        # 1 / effective number of samples, (1 - beta) / (1 - beta^n); -expm1(n log beta) keeps
+        # precision for beta near 1; beta = 0 gives 1 for every class
+        n = counts[present]
+        equal = beta == 0 or bool(np.all(n == n[0]))  # exactly 1 each, so None downstream
+        raw = np.ones(len(n)) if equal else (1.0 - beta) / -np.expm1(n * np.log(beta))
+        w = raw * len(present) / raw.sum()
+        return {int(k): float(v) for k, v in zip(present, w)}
+
+    return weights
+
+
+def _check_class_balanced(params: dict[str, Any]) -> None:
+    b = params.get("beta", 0.999)
+    if isinstance(b, bool) or not isinstance(b, int | float) or not 0 <= b < 1:
+        raise ValueError(f"'beta' must be a number in [0, 1). Got {b!r} instead.")
+
+
+register(
+    Component(
+        "class_weight",
+        "class_balanced",
+        "Class-balanced weights (Cui et al. 2019): (1 - beta) / (1 - beta^n_c) on the labels the "
+        "classifier is fitted on, normalised to sum to the number of classes; beta in [0, 1).",
+        _uniform_is_none(_class_balanced),
+        defaults={"beta": 0.999},
+        check_fn=_check_class_balanced,
+    )
+)
+
 # imbalanced-learn samplers that, with the default sampling_strategy, leave every class with exactly
 # the same count (checked on binary and 3-class data). adasyn and kmeans_smote only come close
 # (per-sample / per-cluster rounding); iht and the cleaning methods do not balance.
@@ -218,20 +254,26 @@ def combination_warnings(
             f"before resampling, so after '{resampler_name}' the imbalance is corrected "
             "twice"
         )
-    if class_weight_name in ("balanced", "balanced_sqrt") and balances == "exactly":
+    if (
+        class_weight_name in ("balanced", "balanced_sqrt", "class_balanced")
+        and balances == "exactly"
+    ):
         notes.append(
             f"{cell}: '{resampler_name}' balances the classes, so the weights are all 1 "
             "and the model is fitted without weights; results are identical to "
             "class weight 'none'"
         )
-    elif class_weight_name in ("balanced", "balanced_sqrt") and balances == "nearly":
+    elif (
+        class_weight_name in ("balanced", "balanced_sqrt", "class_balanced")
+        and balances == "nearly"
+    ):
         notes.append(
             f"{cell}: '{resampler_name}' nearly balances the classes, so the weights are "
             "close to 1; results differ from class weight 'none' mostly by chance"
         )
     # balanced weights make the weighted class counts equal whatever the resampler did
     balanced_fit = class_weight_name == "balanced" or (
-        balances == "exactly" and class_weight_name in ("none", "balanced_sqrt")
+        balances == "exactly" and class_weight_name in ("none", "balanced_sqrt", "class_balanced")
     )
     if threshold_name == "prior" and balanced_fit:
         notes.append(

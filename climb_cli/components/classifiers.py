@@ -227,4 +227,26 @@ _optional(
     iterations=200,
     verbose=False,
     thread_count=1,
+    allow_writing_files=False,  # no catboost_info/ folder in the user's working directory
+)
+
+# Loss-based remedies (climb_cli/components/losses.py): one booster per library, the loss a parameter.
+_LOSSES_DOC = (
+    "loss: focal (Lin et al. 2017; gamma, alpha), asl (Ridnik et al. 2021; gamma_pos, gamma_neg, "
+    "clip), ldam (Cao et al. 2019; max_margin, scale) or logloss; init score = training prior."
+)
+_classifier(
+    "lgbm_loss",
+    "climb_cli.components.losses",
+    "LGBMLossClassifier",
+    "LightGBM with a custom imbalance loss. " + _LOSSES_DOC,
+    {SW, THREADED},
+)
+_optional(
+    "xgb_loss",
+    "xgboost",
+    "climb_cli.components.losses",
+    "XGBLossClassifier",
+    "XGBoost with a custom imbalance loss. " + _LOSSES_DOC,
+    {SW, THREADED},
 )

@@ -14,8 +14,9 @@
   vectorised pass over sorted scores, and one inner cross-validation serves every tuned objective.
   The constrained objectives (``recall_at_precision``, ``precision_at_recall``) choose, among the
   candidates, one that meets the constraint in every inner fold whenever one exists.
-- ``holdout``: Balancing the Scales' variant: one stratified 90/10 split of the training fold, candidate
-  thresholds 0.05, 0.10, ..., 0.50.
+- ``holdout``: Balancing the Scales' variant: one 90/10 split of the training fold (stratified unless
+  ``stratify: false``), candidate thresholds 0.05, 0.10, ..., 0.50. With ``refit: false`` the final
+  model is the one trained on the 90% part (as the study did) instead of a refit on the whole fold.
 """
 
 from __future__ import annotations
@@ -212,6 +213,7 @@ class ThresholdStrategy:
     binary_only: bool
     inner: tuple[str, Any] | None
     decide: Callable[[InnerScores | None, np.ndarray, int], Decision]
+    refit: bool = True  # False: predict with the model trained on the inner part (one split)
 
 
 def _default(params: dict[str, Any], **_: Any) -> ThresholdStrategy:
@@ -249,6 +251,8 @@ HOLDOUT_DEFAULTS: dict[str, Any] = {
     **{k: v for k, v in TUNED_DEFAULTS.items() if k not in ("cv", "thresholds")},
     "test_size": 0.1,
     "thresholds": [round(0.05 * i, 2) for i in range(1, 11)],
+    "stratify": True,
+    "refit": True,
 }
 
 
@@ -263,7 +267,7 @@ _ALWAYS = {
     "prior": (),
     "fixed": ("threshold",),
     "tuned": ("objective", "cv", "thresholds"),
-    "holdout": ("objective", "test_size", "thresholds"),
+    "holdout": ("objective", "test_size", "thresholds", "stratify", "refit"),
 }
 
 
@@ -277,13 +281,16 @@ def applicable_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k in keep}
 
 
-def _searched(p: dict[str, Any], inner_key: tuple[str, Any]) -> ThresholdStrategy:
+def _searched(
+    p: dict[str, Any], inner_key: tuple[str, Any], refit: bool = True
+) -> ThresholdStrategy:
     """A binary strategy choosing the threshold by ``tune_threshold`` on the inner split."""
     fn = objective(p["objective"], p)
     return ThresholdStrategy(
         True,
         inner_key,
         lambda inner, prior, k: Decision(tune_threshold(inner or [], fn, p["thresholds"])[0]),
+        refit,
     )
 
 
@@ -294,7 +301,8 @@ def _tuned(params: dict[str, Any], **_: Any) -> ThresholdStrategy:
 
 def _holdout(params: dict[str, Any], **_: Any) -> ThresholdStrategy:
     p = {**HOLDOUT_DEFAULTS, **params}
-    return _searched(p, ("holdout", float(p["test_size"])))
+    kind = "holdout" if p["stratify"] else "shuffle"
+    return _searched(p, (kind, float(p["test_size"])), bool(p["refit"]))
 
 
 def _number(
@@ -348,6 +356,9 @@ def _check_holdout(params: dict[str, Any]) -> None:
     _check_objective(p)
     _number(p, "test_size", 0.01, 0.5)
     _check_grid(p)
+    for key in ("stratify", "refit"):
+        if not isinstance(p[key], bool):
+            raise ValueError(f"{key} must be true or false. Got {p[key]!r} instead.")  # noqa: TRY004
 
 
 def _check_fixed(params: dict[str, Any]) -> None:
@@ -401,8 +412,9 @@ register(
     Component(
         "threshold",
         "holdout",
-        "Balancing the Scales' tuning: one stratified split (test_size 0.1 of the training fold), "
-        "thresholds 0.05..0.50; same objectives as tuned.",
+        "Balancing the Scales' tuning: one split (test_size 0.1 of the training fold; stratified "
+        "unless stratify: false), thresholds 0.05..0.50; same objectives as tuned; refit: false "
+        "keeps the model trained on the rest of the split (as the study did).",
         _holdout,
         defaults=HOLDOUT_DEFAULTS,
         tags=frozenset({"binary_only", "inner_cv"}),

@@ -22,7 +22,7 @@ __all__ = [
     "resolve",
 ]
 
-SOURCES = ("keel", "sklearn", "synthetic", "file", "openml")
+SOURCES = ("keel", "sklearn", "synthetic", "file", "openml", "bts", "plugin")
 
 
 def check_name(name: Any) -> str:
@@ -61,6 +61,9 @@ class DatasetSpec(BaseModel):
     synthetic: dict[str, Any] | None = None
     file: str | None = None
     openml: int | None = Field(default=None, ge=1)
+    bts: str | None = None  # a Balancing-the-Scales dataset read from $BENCH_BTS_DIR
+    plugin: str | None = None  # a dataset source registered by a plugin, called with ``params``
+    params: dict[str, Any] | None = None
     version: int | None = None
     target: str | None = None
     # YAML reads yes/no/true/false as booleans and 1 as a number: kept as given, matched to the
@@ -99,6 +102,8 @@ class DatasetSpec(BaseModel):
                 f"needs exactly one source key out of {', '.join(SOURCES)}; got "
                 f"{', '.join(given) if given else 'none'}"
             )
+        if self.params is not None and self.plugin is None:
+            raise ValueError("'params' belongs to a 'plugin' dataset source")
         if self.file is not None and self.target is None:
             raise ValueError("a 'file' dataset needs 'target' (the name of the label column)")
         return self

@@ -245,6 +245,10 @@ def _load_synthetic(spec: DatasetSpec) -> tuple[pd.DataFrame, Any]:
     from sklearn.datasets import make_classification
 
     params = {"random_state": 0, **(spec.synthetic or {})}
+    if "generator" in params:  # bench's own generators (datasets/synthetic.py)
+        from climb_cli.datasets.synthetic import generate
+
+        return generate(spec.name, params)
     try:
         X, y = make_classification(**params)
     except (TypeError, ValueError) as exc:
@@ -421,6 +425,22 @@ def load_dataset(spec: DatasetSpec, options: OpenMLOptions | None = None) -> Dat
     """Load and encode one dataset (raises DatasetError with a clear message)."""
     if spec.source == "openml":
         X, y_raw = _load_openml(spec, options)
+    elif spec.source == "plugin":
+        from climb_cli import components
+
+        source = components.get("dataset_source", str(spec.plugin), where=f"dataset '{spec.name}'")
+        try:
+            X, y_raw = source.build(dict(spec.params or {}))
+        except Exception as exc:  # noqa: BLE001 - a plugin's failure is a dataset error
+            raise DatasetError(
+                f"dataset '{spec.name}': dataset source '{spec.plugin}' failed: {exc}"
+            ) from None
+    elif spec.source == "bts":
+        from climb_cli.datasets import bts
+
+        X, y_raw, second = bts.load(str(spec.bts))
+        if spec.pos_label is None:  # the metadata's second class, unless the entry says otherwise
+            spec = spec.model_copy(update={"pos_label": second})
     else:
         X, y_raw = _LOADERS[spec.source](spec)
     y, class_names, pos = encode_target(y_raw, spec)

@@ -14,6 +14,7 @@ from climb_cli.engine.rows import SkipJob
 __all__ = [
     "FittedModel",
     "ModelSpec",
+    "detector_skip",
     "fit_model",
     "fit_weighted",
     "positive_scores",
@@ -59,6 +60,14 @@ def fit_weighted(
     """Fit the classifier with the class-weight strategy applied through its own API."""
     component = get("classifier", classifier.name)
     strategy = get("class_weight", class_weight.name)
+    if component.has("binary_only") and len(class_names) != 2:
+        raise SkipJob(
+            f"classifier '{classifier.name}' is binary-only; this dataset has "
+            f"{len(class_names)} classes"
+        )
+    reason = detector_skip(classifier, None, class_weight)
+    if reason is not None:
+        raise SkipJob(reason)
     if strategy.has("binary_only") and len(class_names) != 2:
         raise SkipJob(
             f"class weight '{class_weight.name}' is binary-only; this dataset has "
@@ -80,6 +89,20 @@ def fit_weighted(
             f"sample_weight, so class weight '{class_weight.name}' cannot apply"
         )
     return FittedModel(est, weights, np.asarray(y))
+
+
+def detector_skip(classifier: Choice, resampler: Choice | None, class_weight: Choice) -> str | None:
+    """Why an anomaly detector (tag ``detector``) cannot take this remedy; None when it can."""
+    if not get("classifier", classifier.name).has("detector"):
+        return None
+    what = f"classifier '{classifier.name}' is an anomaly detector"
+    if resampler is not None and resampler.name != "none":
+        return f"{what}: it fits no resampled data; resampler '{resampler.name}' does not apply"
+    if class_weight.name != "none":
+        return (
+            f"{what}: it takes no class weights; class weight '{class_weight.name}' does not apply"
+        )
+    return None
 
 
 def fit_model(

@@ -1,4 +1,4 @@
-"""The fold pipeline of one group: split -> prepare -> fit -> decide -> score -> rows.
+"""The fold pipeline of one group: split -> perturb -> prepare -> fit -> decide -> score -> rows.
 
 One group is (dataset, repeat, fold, resampler): the training fold is preprocessed and resampled
 once; each (classifier, class weight) model is fitted once for all its threshold strategies. Stages
@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
+from climb_cli.components import get
 from climb_cli.components.class_weights import effective_prior
 from climb_cli.datasets.loaders import load_cached
-from climb_cli.engine.decide import InnerScores, decide_labels
-from climb_cli.engine.fit import ModelSpec, positive_scores, predict_scores
+from climb_cli.engine.decide import InnerScores, decide_labels, kept_model_predictions
+from climb_cli.engine.fit import ModelSpec, detector_skip, positive_scores, predict_scores
 from climb_cli.engine.fold import FoldData, resampled_info
+from climb_cli.engine.perturb import apply as perturb
+from climb_cli.engine.perturb import perturbation_seed
 from climb_cli.engine.plan import Group
 from climb_cli.engine.prepare import InnerData, check_resampler_applies, preprocess_part, resample
 from climb_cli.engine.rows import (
@@ -31,7 +35,13 @@ from climb_cli.engine.rows import (
     peak_rss_mb,
 )
 from climb_cli.engine.score import score
-from climb_cli.engine.split import component_seed, effective_splits, outer_split
+from climb_cli.engine.split import (
+    check_fold_classes,
+    component_seed,
+    effective_splits,
+    features_only,
+    outer_split,
+)
 from climb_cli.grid import JobSpec
 
 __all__ = ["run_group_emitting", "run_model"]
@@ -50,6 +60,7 @@ def run_group_emitting(group: Group, ctx: RunContext, emit: Emit) -> None:
             ([finish(base_row(job, ctx), "skipped", str(exc)) for job in group.jobs], None, []),
         )
         return
+    ds = features_only(ds, ctx)  # a temporal/group cv's column decides the split, never a feature
     X_train, X_test = ds.X.iloc[train], ds.X.iloc[test]
     y_train, y_test = ds.y[train], ds.y[test]
     # seeds depend on the dataset, repeat and component, not on the fold: one seeded estimator per
@@ -67,7 +78,24 @@ def run_group_emitting(group: Group, ctx: RunContext, emit: Emit) -> None:
     def rows_for(jobs: list[JobSpec], status: str, error: Any) -> list[dict[str, Any]]:
         return [finish({**base_row(job, ctx), **info}, status, error) for job in jobs]
 
+    # anomaly detectors take neither resampled data nor class weights: skipped before resampling
+    reasons = [detector_skip(j.classifier, j.resampler, j.class_weight) for j in group.jobs]
+    if any(reasons):
+        skipped = [(j, r) for j, r in zip(group.jobs, reasons, strict=True) if r is not None]
+        skip_rows = [finish({**base_row(j, ctx), **info}, "skipped", r) for j, r in skipped]
+        emit("rows", (skip_rows, None, []))
+        kept = [j for j, r in zip(group.jobs, reasons, strict=True) if r is None]
+        group = replace(group, jobs=kept)
+        if not group.jobs:
+            return
+
     try:
+        if group.perturbation is not None:  # the training fold only, before anything is fitted
+            level = group.perturbation
+            seed = perturbation_seed(ctx.seed, ds.name, group.repeat, group.fold, level)
+            X_train, y_train = perturb(X_train, y_train, level, seed, ds.class_names)
+            info["n_train"] = len(y_train)
+        check_fold_classes(ds, y_train, y_test, group.fold)
         outer = preprocess_part(X_train, y_train, [X_test], ctx)
         check_resampler_applies(group.resampler, len(outer.categorical), outer.X.shape[1])
         # a tuned resampler is applied per job, with the values its search chooses
@@ -164,6 +192,27 @@ def run_model(
         row = new_row(job)
         row.update(fit_time_s=fit_time, predict_time_s=predict_time)
         try:
+            strategy = get("threshold", job.threshold.name).build(job.threshold.params_dict)
+            if not strategy.refit and strategy.inner is not None and ds.n_classes == 2:
+                # refit: false -- the inner part's model is the final model
+                kept = kept_model_predictions(inner, strategy.inner, fold.X_test_raw)
+                y_pred, threshold, _ = decide_labels(
+                    job.threshold,
+                    kept.proba,
+                    effective_prior(kept.fitted.y_fit, kept.fitted.weights, ds.n_classes),
+                    ds.n_classes,
+                    ds.name,
+                    inner,
+                    kept.raw_test,
+                )
+                row.update(resampled_info(kept.fitted.y_fit, 0.0, ds.class_names))
+                row.update(n_train=kept.n_train, fit_time_s=kept.seconds, predict_time_s=0.0)
+                row["threshold_value"] = threshold
+                row.update(score(ctx.metrics, fold.y_test, y_pred, kept.proba, ds.n_classes))
+                rows.append(finish(row, "ok"))
+                if preds is not None:
+                    preds.add(row, kept.proba, y_pred)
+                continue
             y_pred, threshold, inner_time = decide_labels(
                 job.threshold, proba, fit_prior, ds.n_classes, ds.name, inner, raw_test
             )

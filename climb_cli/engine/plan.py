@@ -1,9 +1,10 @@
 """Group jobs so that shared work is done once.
 
-A group is (dataset, repeat, fold, resampler): its training fold is preprocessed and resampled once
-and serves every classifier, class weight and threshold strategy. Inside a group, jobs with the same
-(classifier, class weight) share one fitted model, and all tuned thresholds of that model with the same
-inner ``cv`` share one inner cross-validation (whose folds are also resampled once per group).
+A group is (dataset, repeat, fold, resampler, perturbation): its training fold is perturbed,
+preprocessed and resampled once and serves every classifier, class weight and threshold strategy.
+Inside a group, jobs with the same (classifier, class weight) share one fitted model, and all tuned
+thresholds of that model with the same inner ``cv`` share one inner cross-validation (whose folds are
+also resampled once per group).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Group:
     resampler: Choice
     jobs: list[JobSpec] = field(default_factory=list)
     tuning: Any = None  # the config's TuningConfig (for the plan of tuned jobs)
+    perturbation: Choice | None = None  # applied to the training fold first (None: clean)
 
     def work(self) -> dict[str, int]:
         """Fits, resamplings, searches and trials this group will do (at most; skipped jobs do
@@ -62,7 +64,9 @@ class Group:
         per_fit = len(staged) if staged and job.classifier.name in STAGED else 1
         out["searches"] += 1
         out["trials"] += trials
-        out["fits"] += -(-trials // per_fit) * _n_parts(key) + 1
+        # refit: false on one split (unstaged) reuses the chosen candidate's inner model
+        reused = not self.tuning.refit and _n_parts(key) == 1 and per_fit == 1
+        out["fits"] += -(-trials // per_fit) * _n_parts(key) + (0 if reused else 1)
         if threshold_inner is not None and threshold_inner != key:
             out["fits"] += _n_parts(threshold_inner)
         rs_values = 1
@@ -97,6 +101,7 @@ def plan(experiment: Experiment, jobs: list[JobSpec], share: bool = True) -> lis
                 job.fold,
                 job.resampler,
                 tuning=experiment.config.tuning,
+                perturbation=job.perturbation,
             )
         groups[key].jobs.append(job)
     order = {name: i for i, name in enumerate(experiment.datasets)}

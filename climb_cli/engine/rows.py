@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from climb_cli.config import canonical
+from climb_cli.config import CVConfig, canonical
 from climb_cli.datasets.openml_source import OpenMLOptions
 from climb_cli.grid import JobSpec
 from climb_cli.store import now_iso
@@ -54,6 +54,9 @@ class RunContext:
     timeout_s: float | None = None
     memory_mb: float | None = None
     tuning: SearchPlan | None = None
+    # the outer split's kind and column (temporal / group); n_splits and allow_fewer_splits
+    # above are the ones used
+    cv: CVConfig = field(default_factory=CVConfig)
 
 
 @dataclass
@@ -97,6 +100,9 @@ def base_row(job: JobSpec, ctx: RunContext) -> dict[str, Any]:
         "status": "ok",
         "error": None,
     }
+    if job.scenario is not None:  # runs with ``scenarios:`` only
+        row["scenario"] = job.scenario
+    row["perturbation"] = job.perturbation_label  # "none": the clean training fold
     row.update({m: float("nan") for m in ctx.metrics})
     return row
 

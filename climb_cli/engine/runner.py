@@ -12,6 +12,7 @@ from typing import Any
 
 from climb_cli import rundir, store
 from climb_cli.config import ExperimentConfig, load_config
+from climb_cli.datasets.openml_source import OpenMLOptions
 from climb_cli.engine.plan import Group, plan, summarize, weight
 from climb_cli.errors import BenchError
 from climb_cli.grid import Experiment, resolve_experiment
@@ -49,10 +50,38 @@ ProgressFn = Callable[[int, list[dict[str, Any]], float], None]
 StartFn = Callable[[int, float], None]  # (pending jobs, total planned work)
 
 
-def load_experiment(config_path: Path) -> Experiment:
+def load_experiment(config_path: Path, openml: OpenMLOptions | None = None) -> Experiment:
     """Load, validate and resolve a config file."""
-    config = load_config(config_path)
-    return resolve_experiment(config, config_path.resolve().parent)
+    return resolve_config(load_config(config_path), config_path.resolve().parent, openml)
+
+
+def resolve_config(
+    config: ExperimentConfig, config_dir: Path, openml: OpenMLOptions | None = None
+) -> Experiment:
+    """Check the plugins the config ``requires`` are loaded, then resolve it (see grid); ``openml``
+    names the cache a ``cached_only`` selection looks in (default: the environment's)."""
+    if config.requires:
+        from climb_cli.plugins import check_requires
+
+        check_requires(config.requires)
+    return resolve_experiment(config, config_dir, openml)
+
+
+def run_group_with_plugins(plugins: tuple[Any, ...], group: Group, ctx: Any) -> Any:
+    """``run_group`` in a worker process, after loading the parent's plugins the same way (a
+    plugin that cannot load there fails the group's jobs, with the reason)."""
+    from climb_cli.engine.group import run_group
+
+    if plugins:
+        from climb_cli.plugins import ensure_loaded
+
+        try:
+            ensure_loaded(plugins)
+        except Exception as exc:  # noqa: BLE001 - a worker without the plugin: error rows
+            from climb_cli.engine.rows import GroupResult, base_row, finish
+
+            return GroupResult([finish(base_row(j, ctx), "error", exc) for j in group.jobs])
+    return run_group(group, ctx)
 
 
 def effective_n_jobs(n_jobs: int) -> int:
@@ -65,6 +94,7 @@ def _execute(
     groups: list[Group], ctx: Any, n_jobs: int, backend: str, scheduler: str | None
 ) -> Iterator[Any]:
     from climb_cli.engine.group import run_group
+    from climb_cli.plugins import worker_specs
 
     if backend == "dask":
         yield from _execute_dask(groups, ctx, n_jobs, scheduler)
@@ -75,8 +105,9 @@ def _execute(
         return
     from joblib import Parallel, delayed
 
+    plugins = worker_specs()
     parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")
-    yield from parallel(delayed(run_group)(g, ctx) for g in groups)
+    yield from parallel(delayed(run_group_with_plugins)(plugins, g, ctx) for g in groups)
 
 
 def _execute_dask(
@@ -93,7 +124,7 @@ def _execute_dask(
         ) from None
     from joblib import Parallel, delayed, parallel_config
 
-    from climb_cli.engine.group import run_group
+    from climb_cli.plugins import worker_specs
 
     cluster = None
     if scheduler:
@@ -111,11 +142,19 @@ def _execute_dask(
     try:
         with parallel_config(backend="dask"):
             parallel = Parallel(return_as="generator_unordered")
-            yield from parallel(delayed(run_group)(g, ctx) for g in groups)
+            plugins = worker_specs()
+            yield from parallel(delayed(run_group_with_plugins)(plugins, g, ctx) for g in groups)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def plugin_manifest() -> list[dict[str, Any]]:
+    """The manifest's list of plugins (name, version, origin, components)."""
+    from climb_cli.plugins import manifest_entries
+
+    return manifest_entries()
 
 
 def with_overrides(config: ExperimentConfig, **values: Any) -> ExperimentConfig:
@@ -253,7 +292,6 @@ def _run_locked(
     on_start: StartFn | None,
     on_rows: ProgressFn | None,
 ) -> RunSummary:
-    from climb_cli.datasets.openml_source import OpenMLOptions
     from climb_cli.engine.rescore import rescore
     from climb_cli.engine.rows import RunContext
     from climb_cli.tuning.settings import search_plan
@@ -291,6 +329,7 @@ def _run_locked(
         finished_at=None,
         n_workers=workers,
         backend=backend,
+        plugins=plugin_manifest(),
         **resolved,
         jobs={"total": len(jobs), "pending": len(pending)},
     )
@@ -307,6 +346,7 @@ def _run_locked(
         timeout_s=config.timeout_s,
         memory_mb=config.memory_mb,
         tuning=search_plan(config.tuning, save_trials),
+        cv=config.cv,
     )
     log = rundir.RunLog(output)
     rescored_note = f", {len(rescored)} given new metrics from predictions" if rescored else ""

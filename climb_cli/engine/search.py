@@ -48,6 +48,7 @@ class SearchResult:
     trials: list[dict[str, Any]]
     inner_scores: list[tuple[np.ndarray, np.ndarray]] | None = None  # chosen candidate, binary
     inner_raw: bool = False
+    inner_model: Any = None  # the chosen candidate's (fitted model, fit seconds), one-split key
 
 
 @dataclass
@@ -88,6 +89,8 @@ class _Evaluator:
     _staged: dict[tuple[Any, ...], dict[int, np.ndarray]] = field(default_factory=dict)
     _priors: dict[tuple[Any, ...], np.ndarray] = field(default_factory=dict)
     fits: int = 0
+    # the last candidate's (FittedModel, fit seconds) when the inner key has one split
+    last_model: Any = None
 
     def __post_init__(self) -> None:
         from climb_cli.components.thresholds import HOLDOUT_DEFAULTS, TUNED_DEFAULTS
@@ -117,6 +120,7 @@ class _Evaluator:
 
         rs, cw, clf = self.method.with_candidate(candidate)
         sets = self.inner.get(self.plan.inner, rs)
+        self.last_model = None
         out: list[tuple[Any, ...]] = []
         for i, (Xi, yi, y_before, Xv, yv) in enumerate(sets):
             if self.staged_values is not None:
@@ -141,8 +145,11 @@ class _Evaluator:
                 out.append((yv, self._staged[key][n], None, self._priors[key]))
                 continue
             spec = ModelSpec(clf, cw, self.method.class_names, self.method.clf_seed)
+            start = time.perf_counter()
             fitted = spec.fit(Xi, yi, y_before)
             self.fits += 1
+            if len(sets) == 1:  # refit: false serves this very model as the final one
+                self.last_model = (fitted, time.perf_counter() - start)
             est = fitted.estimator
             raw = (
                 positive_scores(est, Xv, 2)[0]
@@ -210,7 +217,7 @@ def run_search(
     start = time.perf_counter()
     trials: list[dict[str, Any]] = []
     best: tuple[float, int] | None = None
-    kept: dict[int, tuple[dict[str, Any], Any, bool]] = {}
+    kept: dict[int, tuple[dict[str, Any], Any, bool, Any]] = {}
 
     def evaluate(candidate: dict[str, Any]) -> float:
         nonlocal best
@@ -238,7 +245,7 @@ def run_search(
         if status == "ok" and (best is None or value > best[0]):
             best = (value, index)
             kept.clear()
-            kept[index] = (candidate, binary, raw)
+            kept[index] = (candidate, binary, raw, ev.last_model)
         return value
 
     def ev_sign() -> float:
@@ -256,7 +263,7 @@ def run_search(
     if best is None:
         first = trials[0]["status"] if trials else "no candidate"
         raise SearchFailed(f"all {len(trials)} tuning trials failed; the first: {first}")
-    candidate, binary, raw = kept[best[1]]
+    candidate, binary, raw, model = kept[best[1]]
     return SearchResult(
         candidate,
         best[0] * ev_sign(),
@@ -265,6 +272,7 @@ def run_search(
         trials,
         binary,
         raw,
+        model,
     )
 
 

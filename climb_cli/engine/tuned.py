@@ -97,7 +97,12 @@ def run_tuned(
             part, _ = fold.inner.parts(plan.inner)[0]
             Xi, yi, y_before, _, _ = fold.inner.get(plan.inner, rs)[0]
             row.update(resampled_info(yi, 0.0, ds.class_names), n_train=len(y_before))
-            fitted = spec.fit(Xi, yi, y_before)
+            if result.inner_model is not None:
+                # the search already fitted the chosen candidate on exactly this part
+                fitted, reused_fit_s = result.inner_model
+                start -= reused_fit_s  # its fit time, not the reuse's
+            else:
+                fitted = spec.fit(Xi, yi, y_before)
             X_test = preprocess.transform(part.preprocessor, fold.X_test_raw)
         fit_time = time.perf_counter() - start
         start = time.perf_counter()

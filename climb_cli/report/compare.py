@@ -91,7 +91,7 @@ def settings(run: Path, results: pd.DataFrame) -> dict[str, Any]:
         out["seed"] = cfg["seed"]
     elif "seed" in results.columns and results["seed"].nunique() == 1:
         out["seed"] = int(results["seed"].iloc[0])
-    for key in ("n_splits", "allow_fewer_splits"):
+    for key in ("n_splits", "allow_fewer_splits", "kind", "order_by", "gap", "group_by"):
         if key in (cfg.get("cv") or {}):
             out[f"cv.{key}"] = cfg["cv"][key]
     for key, value in sorted((cfg.get("preprocessing") or {}).items()):
@@ -304,6 +304,7 @@ def compare(
         for p in sorted(set(vb) | set(vc))
         if vb.get(p) != vc.get(p)
     ]
+    version_changes += plugin_changes(_manifest(base_dir), _manifest(cand_dir))
     regression = (
         any(r["verdict"] == "regression" for r in methods + overall) or len(newly_failed) > 0
     )
@@ -334,6 +335,20 @@ def compare(
         "notes": notes,
         "regression": bool(regression),
     }
+
+
+def plugin_changes(base: dict[str, Any], cand: dict[str, Any]) -> list[str]:
+    """``plugin <name> <version> -> <version>`` for each plugin added, removed or changed."""
+
+    def versions(manifest: dict[str, Any]) -> dict[str, str]:
+        return {p["name"]: p["version"] for p in manifest.get("plugins") or []}
+
+    pb, pc = versions(base), versions(cand)
+    return [
+        f"plugin {p} {pb.get(p, '-')} -> {pc.get(p, '-')}"
+        for p in sorted(set(pb) | set(pc))
+        if pb.get(p) != pc.get(p)
+    ]
 
 
 def _md(label: Any) -> str:
@@ -463,5 +478,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     same = sum(r["verdict"] == "same" for r in report["methods"])
     lines.append(f"{same} method x metric pairs unchanged within tolerance.")
     if report["version_changes"]:
-        lines += ["", "### Package versions", ""] + [f"- {v}" for v in report["version_changes"]]
+        lines += ["", "### Package and plugin versions", ""] + [
+            f"- {v}" for v in report["version_changes"]
+        ]
     return "\n".join(lines)

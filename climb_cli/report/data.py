@@ -154,6 +154,17 @@ def method_parts(results: pd.DataFrame) -> pd.DataFrame:
             ],
             "threshold": [lab(r.threshold, r.threshold_params) for r in parts.itertuples()],
             "classifier": [lab(r.classifier, r.classifier_params) for r in parts.itertuples()],
+            # the config's scenario name (runs with ``scenarios:``); one column for every factor
+            "scenario": (
+                results.drop_duplicates("method").set_index("method")["scenario"].fillna("-")
+                if "scenario" in results.columns
+                else "-"
+            ),
+            "perturbation": (
+                results.drop_duplicates("method").set_index("method")["perturbation"].fillna("none")
+                if "perturbation" in results.columns
+                else "none"
+            ),
         },
         index=parts.index,
     )
@@ -174,5 +185,9 @@ def baselines(results: pd.DataFrame, baseline: str | None = None) -> dict[str, s
         & (parts.class_weight == "none")
         & (parts.threshold == "default")
     ]
-    by_clf = dict(zip(plain.classifier, plain.index))
-    return {m: by_clf.get(parts.loc[m, "classifier"]) for m in parts.index}
+    # a perturbed method's baseline is the plain method at the same perturbation level
+    by_clf = {(c, p): m for c, p, m in zip(plain.classifier, plain.perturbation, plain.index)}
+    return {
+        m: by_clf.get((parts.loc[m, "classifier"], parts.loc[m, "perturbation"]))
+        for m in parts.index
+    }

@@ -179,6 +179,8 @@ def all_plots(
         *rank_heatmap(results, scores, metric, out_dir),
         *score_distribution(results, metric, out_dir),
         *score_vs_imbalance(results, metric, irs, out_dir),
+        *time_vs_score(results, metric, out_dir),
+        *robustness_charts(results, metric, out_dir),
         *chosen_values(results, out_dir),
     ]
 
@@ -200,3 +202,19 @@ def chosen_values(results: pd.DataFrame, out_dir: Path) -> list[Path]:
         ax.tick_params(labelsize=8)
     fig.tight_layout()
     return _save(fig, out_dir, "chosen_hyperparameters")
+
+
+def time_vs_score(results: pd.DataFrame, metric: str, out_dir: Path) -> list[Path]:
+    """CLIMB's efficiency analysis: mean score against mean training time per method (log time)."""
+    from climb_cli.report.efficiency import efficiency_figure, efficiency_table
+
+    fig = efficiency_figure(efficiency_table(results, metric), metric)
+    return [] if fig is None else _save(fig, out_dir, f"efficiency_{metric}")
+
+
+def robustness_charts(results: pd.DataFrame, metric: str, out_dir: Path) -> list[Path]:
+    """CLIMB's robustness study: score against perturbation level, one chart per kind (none
+    unless the results hold more than one perturbation level)."""
+    from climb_cli.report.robustness import figures
+
+    return [p for name, fig in figures(results, metric) for p in _save(fig, out_dir, name)]

@@ -59,7 +59,7 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 def as_json(ctx: Context, notes: list[str], runs: list[str]) -> str:
     """The whole report as JSON: notes, leaderboards, statistics, by_factor and every view."""
-    from climb_cli.report.views import FACTORS, by_factor
+    from climb_cli.report.views import by_factor, factors_of
 
     doc: dict[str, Any] = {
         "notes": notes,
@@ -80,7 +80,7 @@ def as_json(ctx: Context, notes: list[str], runs: list[str]) -> str:
         }
         doc["by_factor"][m] = {
             f: _records(by_factor(ctx.results, m, f))
-            for f in ([ctx.group_by] if ctx.group_by else FACTORS)
+            for f in ([ctx.group_by] if ctx.group_by else factors_of(ctx.results))
         }
         doc["views"][m] = [
             {

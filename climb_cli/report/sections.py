@@ -19,12 +19,12 @@ import pandas as pd
 from climb_cli.report.data import baselines, cell_matrix, identical_groups
 from climb_cli.report.leaderboard import metric_direction
 from climb_cli.report.views import (
-    FACTORS,
     best_per_classifier,
     by_factor,
     by_imbalance_level,
     chosen_hyperparameters,
     dataset_table,
+    factors_of,
 )
 
 
@@ -200,7 +200,7 @@ def _figures(ctx: Context, metric: str) -> list[Block]:
 def _factors(ctx: Context, metric: str) -> list[Block]:
     return [
         Block(f"by_{f}", f"by {f}", table=by_factor(ctx.results, metric, f))
-        for f in ([ctx.group_by] if ctx.group_by else FACTORS)
+        for f in ([ctx.group_by] if ctx.group_by else factors_of(ctx.results))
     ]
 
 
@@ -217,6 +217,32 @@ def _best(ctx: Context, metric: str) -> list[Block]:
 def _levels(ctx: Context, metric: str) -> list[Block]:
     lv = by_imbalance_level(ctx.results, metric, ctx.facts)
     return [Block("by_imbalance_level", "by imbalance level", table=lv)] if len(lv) else []
+
+
+def _efficiency(ctx: Context, metric: str) -> list[Block]:
+    from climb_cli.report.efficiency import efficiency_table
+
+    table = efficiency_table(ctx.results, metric)
+    if not np.isfinite(table["train_time_s"].to_numpy(dtype=float)).any():
+        return []
+    table = _by_board(table, ctx.boards[metric])
+    compact = table[["method", "train_time_s", "fit_time_s", "mean_score", "pareto"]]
+    return [
+        Block(
+            "efficiency",
+            "training time vs score (mean seconds per outer fold, train = resampling + fit; "
+            "pareto: no method is both faster and better)",
+            table=table,
+            compact=compact,
+            per_method=True,
+        )
+    ]
+
+
+def _robustness(ctx: Context, metric: str) -> list[Block]:
+    from climb_cli.report.robustness import view
+
+    return view(ctx, metric)
 
 
 def _datasets(ctx: Context, metric: str) -> list[Block]:
@@ -257,6 +283,8 @@ VIEWS: list[tuple[str, Callable[[Context, str], list[Block]]]] = [
     ("by_factor", _factors),
     ("best_per_classifier", _best),
     ("by_imbalance_level", _levels),
+    ("efficiency", _efficiency),
+    ("robustness", _robustness),
     ("datasets", _datasets),
     ("chosen_hyperparameters", _chosen),
 ]

@@ -15,7 +15,17 @@ from climb_cli.facts import ir_level as level_of_ratio
 from climb_cli.report.data import cell_matrix, method_parts, rank_matrix
 from climb_cli.report.leaderboard import metric_direction
 
-FACTORS = ("resampler", "class_weight", "threshold", "classifier")
+FACTORS = ("resampler", "class_weight", "threshold", "classifier", "scenario", "perturbation")
+
+
+def factors_of(results: pd.DataFrame) -> tuple[str, ...]:
+    """The factors these results vary: ``scenario`` only for runs with ``scenarios:``,
+    ``perturbation`` only for runs with more than one level."""
+    scenario = results.get("scenario", pd.Series(dtype=object)).notna().any()
+    levels = results.get("perturbation", pd.Series(dtype=object)).fillna("none").nunique()
+    return tuple(
+        f for f in FACTORS if (f != "scenario" or scenario) and (f != "perturbation" or levels > 1)
+    )
 
 
 def _mean(scores: pd.DataFrame, failed: pd.DataFrame) -> float:
@@ -56,6 +66,8 @@ def best_per_classifier(results: pd.DataFrame, metric: str) -> pd.DataFrame:
     greater = metric_direction(metric)
     scores, failed = cell_matrix(results, metric)
     parts = method_parts(results)
+    if (parts["perturbation"] != "none").any():  # the best remedy on clean training folds
+        parts = parts[parts["perturbation"] == "none"]
     rows = []
     for clf, methods in parts.groupby("classifier").groups.items():
         cols = [m for m in methods if m in scores.columns]
