@@ -233,7 +233,7 @@ def register_metric(
 ) -> Component:
     """Register a metric ``fn(y_true, y_pred)`` (``needs="labels"``) or ``fn(y_true, scores)``
     (``needs="scores"``: the positive-class score, or the probability matrix on multiclass data)."""
-    from climb_cli.registry import metric_component
+    from climb_cli.components.metrics import metric_component
 
     comp = metric_component(name, fn, greater_is_better, needs, binary_only, description, tags)
     return _register(comp, fn, replace)

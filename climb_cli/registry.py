@@ -291,35 +291,3 @@ def callable_component(
         check_fn=check,
         accepts_any_params=any_kw,
     )
-
-
-def metric_component(
-    name: str,
-    fn: Callable[[Any, Any], float],
-    greater_is_better: bool,
-    needs: str,
-    binary_only: bool,
-    description: str,
-    tags: Iterable[str] = (),
-) -> Component:
-    """A metric from ``fn(y_true, y_pred)`` or ``fn(y_true, scores)`` (``needs``)."""
-    from climb_cli.components.metrics import Metric
-
-    if needs not in ("labels", "scores"):
-        raise PluginError(f"metric '{name}': needs must be 'labels' or 'scores', got {needs!r}.")
-    base = callable_component("metric", name, fn, description, tags)
-
-    def call(y: Any, pred: Any, scores: Any, k: int) -> float:
-        if binary_only and k != 2:
-            return float("nan")
-        return fn(y, pred if needs == "labels" else scores)
-
-    metric = Metric(name, greater_is_better, needs, call)
-    extra = {"greater_is_better" if greater_is_better else "lower_is_better", f"needs_{needs}"}
-    return Component(
-        "metric",
-        name,
-        base.description,
-        lambda params, **_: metric,
-        tags=base.tags | extra | ({"binary_only"} if binary_only else set()),
-    )

@@ -378,7 +378,7 @@ def test_drift_dataset_is_seeded_binary_with_a_time_column() -> None:
         )
     assert str(exc.value) == (
         "dataset 'synthetic/drift': unknown synthetic generator 'drfit'; valid generators are: "
-        "drift (or no generator key: make_classification)"
+        "drift, fraud (or no generator key: make_classification)"
     )
 
 
@@ -414,3 +414,19 @@ def test_bench_run_on_drift_temporal_scores_below_shuffled(cli: Any, tmp_path: P
     # measured: pr_auc 0.60 shuffled vs 0.47 time-ordered (the data and splits are seeded)
     assert (means["temporal"] < means["stratified"]).all()
     assert means["stratified"]["pr_auc"] - means["temporal"]["pr_auc"] > 0.05
+
+
+def test_fraud_generator_is_rare_wider_and_drifting() -> None:
+    from climb_cli.datasets.synthetic import make_fraud
+
+    X, y = make_fraud(n_samples=20000, positive_rate=0.01, random_state=3)
+    assert list(X.columns[:2]) == ["time", "v1"] and X.columns[-1] == "amount"
+    assert int(y.sum()) == 200 and X["time"].between(0, 47).all()
+    v = X.filter(like="v").to_numpy()
+    # frauds are spread wider than genuine rows (outside the direction they are shifted along)
+    assert v[y == 1, 3:].std() > 1.5 * v[y == 0, 3:].std()
+    # their mean direction turns with time: early and late frauds differ in (v1, v2)
+    early, late = (y == 1) & (X["time"] < 16), (y == 1) & (X["time"] >= 32)
+    assert np.linalg.norm(v[early, :2].mean(0) - v[late, :2].mean(0)) > 1.0
+    assert (X["amount"] > 0).all()
+    assert load_dataset(load_catalog()["synthetic/fraud"]).class_counts() == {"0": 9900, "1": 100}

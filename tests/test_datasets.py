@@ -117,7 +117,7 @@ def test_catalog_entry_needs_one_source() -> None:
         parse_entry("two", {"keel": "yeast4", "openml": 3}, Path("."))
     assert str(err.value) == (
         "dataset 'two': needs exactly one source key out of keel, sklearn, "
-        "synthetic, file, openml, bts; got keel, openml"
+        "synthetic, file, openml, bts, plugin; got keel, openml"
     )
 
 

@@ -286,7 +286,7 @@ def test_the_robustness_view_equals_a_hand_computed_groupby() -> None:
         assert rec.drop == pytest.approx((clean - here).dropna().mean(), abs=1e-12)
     assert long.loc[long.perturbation == "missing[rate=0.1]", "n_datasets"].tolist() == [2, 2]
     assert "robustness" in dict(VIEWS)
-    blocks = robustness.view(Context(df, {}, ["f1"], {}), "f1")
+    blocks = dict(VIEWS)["robustness"](Context(df, {}, ["f1"], {}), "f1")
     assert [b.key for b in blocks] == ["robustness_label_noise", "robustness_missing"]
     table = blocks[0].table
     assert list(table.columns) == [
@@ -304,10 +304,13 @@ def test_the_robustness_view_equals_a_hand_computed_groupby() -> None:
         expected[a] - expected[f"{a}@label_noise[rate=0.1]"], abs=1e-12
     )
     # one level only: no view
-    assert robustness.view(Context(df[df.perturbation == "none"], {}, ["f1"], {}), "f1") == []
-    assert robustness.view(Context(df.drop(columns="perturbation"), {}, ["f1"], {}), "f1") == []
-    names = [n for n, _ in robustness.figures(df, "f1")]
-    assert names == ["robustness_label_noise_f1", "robustness_missing_f1"]
+    assert robustness.view_parts(df[df.perturbation == "none"], "f1") == []
+    assert robustness.view_parts(df.drop(columns="perturbation"), "f1") == []
+    charts = robustness.chart_data(df, "f1")
+    assert [(kind, xs[0]) for kind, _, _, xs, _ in charts] == [
+        ("label_noise", 0.0),
+        ("missing", 0.0),
+    ]
 
 
 @pytest.mark.parametrize(

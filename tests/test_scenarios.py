@@ -102,6 +102,8 @@ def test_mapping_parameters_are_fine_in_cells() -> None:
     assert exp.method_cells[0][3].label == 'knn[metric_params={"p":3}]'
 
 
+# scikit-learn warns that `p` inside metric_params overrides the `p` parameter: that is the point
+@pytest.mark.filterwarnings("ignore:Parameter p is found in metric_params")
 def test_an_estimator_changing_its_mapping_parameter_does_not_change_the_config(
     cli: Any, tmp_path: Path
 ) -> None:

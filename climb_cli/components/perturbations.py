@@ -207,11 +207,13 @@ def expand(
     raw: ComponentsField, preprocessing: PreprocessingConfig
 ) -> tuple[list[Choice | None], list[str]]:
     """The axis's levels (None = clean; as listed, duplicates once) and notes for `bench validate`."""
-    from climb_cli import components
+    from climb_cli.errors import UnknownComponentError
 
+    known = registry.registered(KIND)
     entries = {name: {} for name in raw} if isinstance(raw, list) else raw
     for name, params in entries.items():
-        components.get(KIND, name, where="perturbations")  # unknown names, with the list
+        if name not in known:  # unknown names, with the list
+            raise UnknownComponentError(KIND, name, known, where="perturbations")
         for key, value in (params or {}).items():
             if isinstance(value, list) and not value:
                 raise ConfigError(

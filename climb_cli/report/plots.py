@@ -215,6 +215,16 @@ def time_vs_score(results: pd.DataFrame, metric: str, out_dir: Path) -> list[Pat
 def robustness_charts(results: pd.DataFrame, metric: str, out_dir: Path) -> list[Path]:
     """CLIMB's robustness study: score against perturbation level, one chart per kind (none
     unless the results hold more than one perturbation level)."""
-    from climb_cli.report.robustness import figures
+    from climb_cli.report.robustness import chart_data
 
-    return [p for name, fig in figures(results, metric) for p in _save(fig, out_dir, name)]
+    plt, paths = _plt(), []
+    for kind, _param, xlabel, xs, lines in chart_data(results, metric):
+        fig, ax = plt.subplots(figsize=(8, 5))
+        for method, ys in lines:
+            ax.plot(xs, ys, "o-", label=_safe(method))
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(f"{metric} (mean over datasets)")
+        ax.set_title(f"{metric} vs {kind}: top {len(lines)} methods by clean score")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+        paths += _save(fig, out_dir, f"robustness_{kind}_{metric}")
+    return paths

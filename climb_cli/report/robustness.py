@@ -13,7 +13,7 @@ metrics, so a positive drop is always a loss.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,10 +21,7 @@ import pandas as pd
 from climb_cli.report.data import cell_matrix
 from climb_cli.report.leaderboard import metric_direction
 
-if TYPE_CHECKING:
-    from climb_cli.report.sections import Block, Context
-
-__all__ = ["figures", "levels", "robustness_table", "view"]
+__all__ = ["chart_data", "levels", "robustness_table", "view_parts"]
 
 CLEAN = "none"
 _LEVEL = re.compile(r"^(?P<kind>[A-Za-z0-9_.-]+)\[(?P<param>[^=\]]+)=(?P<value>[^\]]+)\]$")
@@ -109,48 +106,46 @@ def _wide(long: pd.DataFrame, kind: str, greater: bool) -> pd.DataFrame:
     )
 
 
-def view(ctx: Context, metric: str) -> list[Block]:
-    """The robustness blocks of one metric: one table per perturbation kind (none when the results
-    hold a single perturbation level)."""
-    from climb_cli.report.sections import Block
-
-    lv = levels(ctx.results)
+def view_parts(results: pd.DataFrame, metric: str) -> list[dict[str, Any]]:
+    """The robustness view of one metric as ``{key, title, table | text}`` parts (the report's
+    sections wrap them in blocks): one table per perturbation kind, none when the results hold a
+    single perturbation level."""
+    lv = levels(results)
     if lv.nunique() < 2:
         return []
-    long = robustness_table(ctx.results, metric)
+    long = robustness_table(results, metric)
     greater = metric_direction(metric)
-    blocks = []
+    parts: list[dict[str, Any]] = []
     if CLEAN not in set(lv):
-        blocks.append(
-            Block(
-                "robustness_note",
-                "robustness",
-                text="No clean level in these results, so no drops: list none among the "
+        parts.append(
+            {
+                "key": "robustness_note",
+                "title": "robustness",
+                "text": "No clean level in these results, so no drops: list none among the "
                 "perturbations (perturbations: {none: {}, label_noise: {rate: [0.1, 0.2]}}).",
-            )
+            }
         )
     for kind in sorted(set(long["kind"]) - {CLEAN}):
-        blocks.append(
-            Block(
-                f"robustness_{kind}",
-                f"robustness to {kind}: mean over datasets at each level; drop = clean - "
+        parts.append(
+            {
+                "key": f"robustness_{kind}",
+                "title": f"robustness to {kind}: mean over datasets at each level; drop = clean - "
                 f"perturbed{'' if greater else ' (sign flipped: lower is better)'}, positive = "
                 "worse",
-                table=_wide(long, kind, greater),
-                per_method=True,
-            )
+                "table": _wide(long, kind, greater),
+            }
         )
-    return blocks
+    return parts
 
 
-def figures(results: pd.DataFrame, metric: str, max_methods: int = 8) -> list[tuple[str, Any]]:
-    """(name, matplotlib figure) per perturbation kind: score against level, one line per method
-    (the ``max_methods`` best clean scores; the clean score drawn at rate 0 / factor 1)."""
+def chart_data(
+    results: pd.DataFrame, metric: str, max_methods: int = 8
+) -> list[tuple[str, str, str, list[float], list[tuple[str, list[float]]]]]:
+    """Per perturbation kind: (kind, parameter, x label, x values, [(method, y values)]) for a
+    score-vs-level chart of the ``max_methods`` best clean scores (clean drawn at rate 0 /
+    factor 1)."""
     if levels(results).nunique() < 2:
         return []
-    from climb_cli.report.plots import _plt, _safe
-
-    plt = _plt()
     long = robustness_table(results, metric)
     greater = metric_direction(metric)
     out = []
@@ -160,13 +155,9 @@ def figures(results: pd.DataFrame, metric: str, max_methods: int = 8) -> list[tu
         param = str(part["parameter"].iloc[0])
         origin = 1.0 if param == "factor" else 0.0
         xs = [origin, *sorted(part["value"])]
-        fig, ax = plt.subplots(figsize=(8, 5))
-        for rec in wide.itertuples(index=False):
-            ys = [rec.clean, *rec[2 : 2 + len(xs) - 1]]
-            ax.plot(xs, ys, "o-", label=_safe(rec.method))
-        ax.set_xlabel(f"{kind} {param} ({origin:g} = clean)")
-        ax.set_ylabel(f"{metric} (mean over datasets)")
-        ax.set_title(f"{metric} vs {kind}: top {len(wide)} methods by clean score")
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
-        out.append((f"robustness_{kind}_{metric}", fig))
+        lines = [
+            (str(rec.method), [rec.clean, *rec[2 : 2 + len(xs) - 1]])
+            for rec in wide.itertuples(index=False)
+        ]
+        out.append((kind, param, f"{kind} {param} ({origin:g} = clean)", xs, lines))
     return out

@@ -240,9 +240,18 @@ def _efficiency(ctx: Context, metric: str) -> list[Block]:
 
 
 def _robustness(ctx: Context, metric: str) -> list[Block]:
-    from climb_cli.report.robustness import view
+    from climb_cli.report.robustness import view_parts
 
-    return view(ctx, metric)
+    return [
+        Block(
+            part["key"],
+            part["title"],
+            table=part.get("table"),
+            text=part.get("text"),
+            per_method="table" in part,
+        )
+        for part in view_parts(ctx.results, metric)
+    ]
 
 
 def _datasets(ctx: Context, metric: str) -> list[Block]:
