@@ -156,6 +156,21 @@ def _with_origin(component: Component, origin: str) -> Component:
     return dc_replace(component, origin=origin)
 
 
+def _register_callable(
+    kind: str,
+    name: str,
+    target: Callable[..., Any],
+    tags: Iterable[str],
+    description: str,
+    replace: bool,
+) -> Component:
+    """A component of ``kind`` built by calling ``target`` with its parameters, checked and
+    registered."""
+    from climb_cli.registry import callable_component
+
+    return _register(callable_component(kind, name, target, description, tags), target, replace)
+
+
 def register_classifier(
     name: str,
     factory_or_class: Callable[..., Any],
@@ -165,10 +180,7 @@ def register_classifier(
     replace: bool = False,
 ) -> Component:
     """Register a scikit-learn-compatible classifier (a class, or a function returning one)."""
-    from climb_cli.registry import callable_component
-
-    comp = callable_component("classifier", name, factory_or_class, description, tags)
-    return _register(comp, factory_or_class, replace)
+    return _register_callable("classifier", name, factory_or_class, tags, description, replace)
 
 
 def register_resampler(
@@ -180,10 +192,7 @@ def register_resampler(
     replace: bool = False,
 ) -> Component:
     """Register a sampler with ``fit_resample(X, y)`` (a class, or a function returning one)."""
-    from climb_cli.registry import callable_component
-
-    comp = callable_component("resampler", name, factory_or_class, description, tags)
-    return _register(comp, factory_or_class, replace)
+    return _register_callable("resampler", name, factory_or_class, tags, description, replace)
 
 
 def register_class_weight(
@@ -214,10 +223,7 @@ def register_threshold_strategy(
     replace: bool = False,
 ) -> Component:
     """Register a threshold strategy: ``factory(**params)`` returns a ``ThresholdStrategy``."""
-    from climb_cli.registry import callable_component
-
-    comp = callable_component("threshold", name, factory, description, tags)
-    return _register(comp, factory, replace)
+    return _register_callable("threshold", name, factory, tags, description, replace)
 
 
 def register_metric(
@@ -248,10 +254,7 @@ def register_dataset_source(
     replace: bool = False,
 ) -> Component:
     """Register a dataset source: ``loader(**params)`` returns ``(X: DataFrame, y)``."""
-    from climb_cli.registry import callable_component
-
-    comp = callable_component("dataset_source", name, loader, description, tags)
-    return _register(comp, loader, replace)
+    return _register_callable("dataset_source", name, loader, tags, description, replace)
 
 
 @contextmanager

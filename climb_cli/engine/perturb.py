@@ -1,22 +1,7 @@
-"""Stage 1b, perturb: CLIMB's robustness study -- the outer training fold made noisier, sparser or
-more imbalanced before it is preprocessed and resampled. The test fold is never touched.
-
-Each level of the ``perturbations:`` axis is one of (``none`` = the clean fold):
-
-- ``label_noise {rate}``: of every minority class (each class but the training fold's majority; on
-  binary data the positive class, unless ``pos_label`` made it the larger one) that fraction of
-  training rows, rounded half up, is relabelled as the majority class (CLIMB's protocol);
-- ``missing {rate}``: that fraction of all training feature cells, rounded half up, is set missing
-  completely at random (then imputed as ``preprocessing`` says);
-- ``extra_imbalance {factor}``: every minority class keeps ``1/factor`` of its training rows,
-  rounded half up, so the imbalance ratio is multiplied by the factor; a class with fewer than
-  ``factor`` rows cannot keep one row and still reach it: the group's jobs are ``skipped``.
-
-Which rows or cells change is drawn from a seed derived from (dataset, repeat, fold, perturbation),
-never from the method: every method sees the same perturbed fold, so comparisons are paired.
-The levels and their functions live in ``components/perturbations.py`` (kind ``perturbation``,
-listed by ``bench components``); this stage seeds and applies them.
-"""
+"""Stage 1b, perturb: CLIMB's robustness study. A ``perturbations:`` level is applied to the outer
+training fold only, before preprocessing and resampling (the test fold is never touched), with a seed
+derived from (dataset, repeat, fold, level) -- never from the method, so every method sees the same
+perturbed fold. The levels and what each does are defined in ``components/perturbations.py``."""
 
 from __future__ import annotations
 
