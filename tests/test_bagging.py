@@ -353,3 +353,38 @@ def test_bench_run_on_ecoli3(cli: Any, write_config: Any, tmp_path: Path) -> Non
     assert (weighted["status"] == "skipped").all()
     assert weighted["error"].str.contains("supports neither class_weight nor sample_weight").all()
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "default"),
+    [
+        ("spe", ("DecisionTreeClassifier", None)),
+        ("balanced_bagging", ("DecisionTreeClassifier", None)),
+        ("rusboost", ("DecisionTreeClassifier", 1)),
+        ("easy_ensemble", ("AdaBoostClassifier", None)),
+    ],
+)
+def test_library_ensembles_take_their_base_learner_by_name(name: str, default: Any) -> None:
+    """CLIMB's setting in one line: `{estimator: dt, estimator_params: {...}, n_estimators: N}`;
+    the members are that learner with those parameters (defaults: the libraries' own)."""
+    from sklearn.datasets import make_classification
+
+    from climb_cli.components import get
+
+    X, y = make_classification(300, 6, weights=[0.85], random_state=0)
+    comp = get("classifier", name)
+    assert comp.parameters()["estimator"] in ("dt", "adaboost")
+    plain = comp.build({"n_estimators": 3}, random_state=0)
+    assert type(plain.estimator).__name__ == default[0]
+    if default[1] is not None:
+        assert plain.estimator.get_params()["max_depth"] == default[1]
+    named = {"estimator": "dt", "estimator_params": {"max_depth": 2}, "n_estimators": 3}
+    comp.check(named)
+    model = comp.build(named, random_state=0).fit(X, y)
+    members = getattr(model, "estimators_", [])
+    assert len(members) == 3
+    trees = [m.steps[-1][1] if hasattr(m, "steps") else m for m in members]
+    assert all(type(t).__name__ == "DecisionTreeClassifier" for t in trees)
+    assert all(t.get_depth() <= 2 for t in trees)
+    with pytest.raises(ConfigError, match="must be the name of a registered classifier"):
+        comp.check({"estimator": "forest"})

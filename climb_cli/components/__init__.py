@@ -17,6 +17,7 @@ from climb_cli.components import (  # noqa: F401 - importing registers the built
     classifiers,
     detectors,
     metrics,
+    named_base,
     perturbations,
     resamplers,
     threshold_rules,

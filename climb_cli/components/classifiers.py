@@ -139,35 +139,6 @@ _classifier(
     replacement=True,
     bootstrap=False,
 )
-_classifier(
-    "balanced_bagging",
-    "imblearn.ensemble",
-    "BalancedBaggingClassifier",
-    "Bagging of trees, each on a randomly under-sampled bootstrap (imbalanced-learn).",
-    {THREADED, ENSEMBLE},
-)
-_classifier(
-    "easy_ensemble",
-    "imblearn.ensemble",
-    "EasyEnsembleClassifier",
-    "EasyEnsemble: AdaBoost learners on balanced under-samples (imbalanced-learn).",
-    {THREADED, ENSEMBLE},
-)
-_classifier(
-    "rusboost",
-    "imblearn.ensemble",
-    "RUSBoostClassifier",
-    "RUSBoost: AdaBoost with random under-sampling at each round (imbalanced-learn).",
-    {SW, ENSEMBLE},
-)
-_classifier(
-    "spe",
-    "climb_cli.components.spe",
-    "SelfPacedEnsembleClassifier",
-    "Self-paced Ensemble (Liu et al. 2020): hardness-harmonised under-sampling of trees.",
-    {ENSEMBLE},
-    n_estimators=50,
-)
 
 
 def _optional(
@@ -250,3 +221,6 @@ _optional(
     "XGBoost with a custom imbalance loss. " + _LOSSES_DOC,
     {SW, THREADED},
 )
+
+# balanced_bagging, easy_ensemble, rusboost and spe take their base learner by name:
+# climb_cli/components/named_base.py
