@@ -253,3 +253,26 @@ def test_climb_tpe_config_tunes_every_method_with_tpe() -> None:
         tuned = [v for c in (rs, clf) for v in c.params_dict.values() if is_tuned(v)]
         assert tuned, f"{rs.label}+{clf.label} tunes nothing"
         assert clf.params_dict.get("n_estimators", 100) == 100
+
+
+def test_climb_robustness_config_runs_every_method_at_every_level(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BENCH_CACHE_DIR", str(tmp_path / "c"))
+    _cache(tmp_path / "c", {43, 1489})  # haberman, phoneme: binary, under 6,000 rows
+    exp = resolve_experiment(load_config(CONFIGS / "climb_robustness.yaml"), CONFIGS)
+    assert sorted(exp.datasets) == ["climb/haberman", "climb/phoneme"]
+    levels = [None if p is None else p.label for p in exp.perturbations]
+    assert levels == [
+        None,
+        "label_noise[rate=0.1]",
+        "label_noise[rate=0.2]",
+        "label_noise[rate=0.3]",
+        "missing[rate=0.1]",
+        "missing[rate=0.2]",
+        "missing[rate=0.3]",
+        "extra_imbalance[factor=2]",
+        "extra_imbalance[factor=3]",
+        "extra_imbalance[factor=5]",
+    ]
+    assert exp.n_methods == 7 * 10 and len(exp.jobs()) == 2 * 70 * 5
