@@ -188,3 +188,21 @@ def test_protocol_mechanics_on_three_datasets(cli: Any, tmp_path: Path, bts_dir:
     assert len(pb) == len(pt) > 0
     assert sorted(pb.row) == sorted(pt.row)
     assert not np.allclose(np.sort(pb.score.to_numpy()), np.sort(pt.score.to_numpy()))
+
+
+def test_all_thirty_load_with_the_catalog_facts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the team's copy of the 30 raw files, every bts/* entry loads and matches its facts."""
+    from tests.conftest import shared_data
+
+    monkeypatch.setenv(bts.ENV, str(shared_data("bts")))
+    for name, spec in load_catalog().items():
+        if not name.startswith("bts/"):
+            continue
+        ds = load_dataset(spec)
+        counts = ds.class_counts()
+        assert (len(ds.y), ds.X.shape[1], min(counts.values())) == (
+            spec.rows,
+            spec.features,
+            spec.minority,
+        ), name
+        assert round(max(counts.values()) / min(counts.values()), 2) == spec.imbalance_ratio
