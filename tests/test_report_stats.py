@@ -3,6 +3,9 @@ the minimum each test needs, on small synthetic results tables."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -195,3 +198,32 @@ def test_ir_level_is_one_definition() -> None:
         "ir-extreme",
     ]
     assert views.IR_LEVELS is IR_LEVELS and views.ir_level({"imbalance_ratio": 12}) == "ir-high"
+
+
+@pytest.mark.parametrize("alpha", [0.05, 0.1])
+def test_cd_diagram_uses_alpha_with_either_scikit_posthocs_signature(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, alpha: float
+) -> None:
+    """scikit-posthocs 0.9 (the dependency floor) has no `alpha` keyword and draws at p < 0.05:
+    the p-values are scaled so its verdicts are those at `alpha`."""
+    import scikit_posthocs as sp
+
+    from climb_cli.report import plots
+
+    rng = np.random.default_rng(0)
+    scores = pd.DataFrame(rng.random((8, 4)) + [0.0, 0.05, 0.1, 0.4], columns=["a", "b", "c", "d"])
+    seen: dict[str, Any] = {}
+
+    def old_signature(ranks: Any, sig_matrix: Any, *, ax: Any = None, **kw: Any) -> dict:
+        seen["p"], seen["kw"] = sig_matrix, kw
+        return {}
+
+    monkeypatch.setattr(sp, "critical_difference_diagram", old_signature)
+    plots.cd_diagram(scores, "f1", tmp_path, alpha=alpha)
+    from climb_cli.report.stats import nemenyi_pvalues
+
+    expected = (nemenyi_pvalues(scores, True, None) * (0.05 / alpha)).clip(upper=1.0)
+    assert "alpha" not in seen["kw"]
+    np.testing.assert_allclose(
+        seen["p"].to_numpy(), expected.loc[seen["p"].index, seen["p"].columns].to_numpy()
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -65,14 +66,19 @@ def cd_diagram(
     if f["p_value"] is not None:
         cd = (test or {}).get("nemenyi_cd") or nemenyi_cd(f["n_methods"], f["n_datasets"], alpha)
         p = nemenyi_pvalues(scores, greater, failed).loc[shown, shown]
+        level: dict[str, float] = {"alpha": alpha}
+        if "alpha" not in inspect.signature(sp.critical_difference_diagram).parameters:
+            # scikit-posthocs < 0.10 draws crossbars at a fixed p < 0.05: scale the p-values so that
+            # its test is p < alpha, the same verdicts as the newer keyword
+            p, level = (p * (0.05 / alpha)).clip(upper=1.0), {}
         sp.critical_difference_diagram(
             ranks[shown].rename(index=_safe),
             p.rename(index=_safe, columns=_safe),
             ax=ax,
-            alpha=alpha,
             label_fmt_left="{label} ({rank:.2f})  ",
             label_fmt_right="  ({rank:.2f}) {label}",
             text_h_margin=0.3,
+            **level,
         )
         part = (
             f"top {len(shown)} of {f['n_methods']} methods shown; "
