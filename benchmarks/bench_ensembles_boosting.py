@@ -19,7 +19,7 @@ from sklearn.ensemble import BaggingClassifier
 from sklearn.tree import DecisionTreeClassifier
 from threadpoolctl import threadpool_limits
 
-from climb_cli.components.boosting import OverBoostClassifier, SMOTEBoostClassifier
+from climb_cli.components.resample_boosting import OverBoostClassifier, SMOTEBoostClassifier
 
 
 def best_time(make: Callable[[], Any], X: Any, y: Any, repeats: int) -> float:

@@ -13,12 +13,12 @@ from sklearn.datasets import make_classification
 from sklearn.ensemble import AdaBoostClassifier
 from sklearn.tree import DecisionTreeClassifier
 
-from climb_cli.components import boosting, get
+from climb_cli.components import boosting, get, resample_boosting
 from climb_cli.errors import ConfigError
 
 ALL = [
-    boosting.OverBoostClassifier,
-    boosting.SMOTEBoostClassifier,
+    resample_boosting.OverBoostClassifier,
+    resample_boosting.SMOTEBoostClassifier,
     boosting.AdaCostClassifier,
     boosting.AdaUBoostClassifier,
     boosting.AsymBoostClassifier,
@@ -73,7 +73,7 @@ def test_plain_settings_equal_scikit_learn_adaboost(data) -> None:  # type: igno
 
 def test_smoteboost_members_see_fresh_synthetic_minority_rows(data, fits) -> None:  # type: ignore[no-untyped-def]
     X, y = data
-    model = boosting.SMOTEBoostClassifier(n_estimators=4, random_state=0).fit(X, y)
+    model = resample_boosting.SMOTEBoostClassifier(n_estimators=4, random_state=0).fit(X, y)
     assert len(fits) == len(model.estimators_) == 4
     n_min, n_maj = int(y.sum()), int((y == 0).sum())
     originals = _row_set(X)
@@ -95,7 +95,7 @@ def test_smoteboost_members_see_fresh_synthetic_minority_rows(data, fits) -> Non
 
 def test_overboost_members_see_duplicated_minority_rows(data, fits) -> None:  # type: ignore[no-untyped-def]
     X, y = data
-    boosting.OverBoostClassifier(n_estimators=3, random_state=0).fit(X, y)
+    resample_boosting.OverBoostClassifier(n_estimators=3, random_state=0).fit(X, y)
     minority = _row_set(X[y == 1])
     draws = []
     for call in fits:
@@ -195,7 +195,9 @@ def test_default_base_learner_is_a_stump_and_estimator_params_replace_it(data) -
         X, y
     )
     assert grown.estimators_[0].get_depth() > 1
-    lr = boosting.SMOTEBoostClassifier(estimator="logreg", n_estimators=2, random_state=0).fit(X, y)
+    lr = resample_boosting.SMOTEBoostClassifier(
+        estimator="logreg", n_estimators=2, random_state=0
+    ).fit(X, y)
     assert type(lr.estimators_[0]).__name__ == "LogisticRegression"
 
 

@@ -19,6 +19,7 @@ from climb_cli.components import (  # noqa: F401 - importing registers the built
     metrics,
     named_base,
     perturbations,
+    resample_boosting,
     resamplers,
     threshold_rules,
     thresholds,
