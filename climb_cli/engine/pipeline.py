@@ -193,35 +193,24 @@ def run_model(
         row.update(fit_time_s=fit_time, predict_time_s=predict_time)
         try:
             strategy = get("threshold", job.threshold.name).build(job.threshold.params_dict)
+            job_proba, job_raw, job_prior, kept = proba, raw_test, fit_prior, None
             if not strategy.refit and strategy.inner is not None and ds.n_classes == 2:
                 # refit: false -- the inner part's model is the final model
                 kept = kept_model_predictions(inner, strategy.inner, fold.X_test_raw)
-                y_pred, threshold, _ = decide_labels(
-                    job.threshold,
-                    kept.proba,
-                    effective_prior(kept.fitted.y_fit, kept.fitted.weights, ds.n_classes),
-                    ds.n_classes,
-                    ds.name,
-                    inner,
-                    kept.raw_test,
-                )
+                job_proba, job_raw = kept.proba, kept.raw_test
+                job_prior = effective_prior(kept.fitted.y_fit, kept.fitted.weights, ds.n_classes)
                 row.update(resampled_info(kept.fitted.y_fit, 0.0, ds.class_names))
                 row.update(n_train=kept.n_train, fit_time_s=kept.seconds, predict_time_s=0.0)
-                row["threshold_value"] = threshold
-                row.update(score(ctx.metrics, fold.y_test, y_pred, kept.proba, ds.n_classes))
-                rows.append(finish(row, "ok"))
-                if preds is not None:
-                    preds.add(row, kept.proba, y_pred)
-                continue
             y_pred, threshold, inner_time = decide_labels(
-                job.threshold, proba, fit_prior, ds.n_classes, ds.name, inner, raw_test
+                job.threshold, job_proba, job_prior, ds.n_classes, ds.name, inner, job_raw
             )
-            row["fit_time_s"] = fit_time + inner_time
+            if kept is None:  # the kept model's fit time is already the row's
+                row["fit_time_s"] = fit_time + inner_time
             row["threshold_value"] = threshold
-            row.update(score(ctx.metrics, fold.y_test, y_pred, proba, ds.n_classes))
+            row.update(score(ctx.metrics, fold.y_test, y_pred, job_proba, ds.n_classes))
             rows.append(finish(row, "ok"))
             if preds is not None:
-                preds.add(row, proba, y_pred)
+                preds.add(row, job_proba, y_pred)
         except SkipJob as exc:
             rows.append(finish(row, "skipped", str(exc)))
         except Exception as exc:  # noqa: BLE001
